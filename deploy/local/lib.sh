@@ -1,0 +1,69 @@
+# Shared helpers of deploy/local/stack. Sourced, not run.
+# Layout: .cache/ holds downloads (Maven jars, ignored by git); .stack/<component>/ holds data, logs and PID files.
+STACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_CACHE="${QUINTET_STACK_CACHE:-$STACK_ROOT/.cache}"
+STACK_STATE="${QUINTET_STACK_STATE:-$STACK_ROOT/.stack}"
+
+# Ports of the local stack; the configuration defaults in core/config.ts and docker-compose.yml match them.
+KAFKA_PORT="${QUINTET_STACK_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${QUINTET_STACK_KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${QUINTET_STACK_REGISTRY_PORT:-8081}"
+REDIS_PORT="${QUINTET_STACK_REDIS_PORT:-6379}"
+REDIS_DURABLE_PORT="${QUINTET_STACK_REDIS_DURABLE_PORT:-6380}"
+CLICKHOUSE_HTTP_PORT="${QUINTET_STACK_CLICKHOUSE_HTTP_PORT:-8123}"
+CLICKHOUSE_TCP_PORT="${QUINTET_STACK_CLICKHOUSE_TCP_PORT:-9000}"
+CLICKHOUSE_INTERSERVER_PORT="${QUINTET_STACK_CLICKHOUSE_INTERSERVER_PORT:-9009}"
+
+stack_log() { printf '[stack] %s\n' "$*" >&2; }
+stack_die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# stack_pid_alive FILE: true when FILE names a running process.
+stack_pid_alive() {
+  local file="$1" pid
+  [ -f "$file" ] || return 1
+  pid="$(cat "$file")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# stack_stop_pid FILE NAME [SECONDS]: TERM the process named in FILE, KILL it after SECONDS, remove FILE.
+stack_stop_pid() {
+  local file="$1" name="$2" wait_seconds="${3:-30}" pid
+  if ! stack_pid_alive "$file"; then rm -f "$file"; return 0; fi
+  pid="$(cat "$file")"
+  stack_log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((wait_seconds * 10))); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$file"; return 0; }
+    sleep 0.1
+  done
+  stack_log "$name did not stop in ${wait_seconds}s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+# stack_wait NAME SECONDS PIDFILE COMMAND...: poll COMMAND until it succeeds, failing early if the process died.
+stack_wait() {
+  local name="$1" seconds="$2" pidfile="$3"
+  shift 3
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "$pidfile" ] && ! stack_pid_alive "$pidfile"; then
+      return 1
+    fi
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+# stack_port_open PORT: true when something listens on 127.0.0.1:PORT.
+stack_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stack_env() {
+  cat <<ENV
+export QUINTET_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+export QUINTET_SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7
+export QUINTET_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export QUINTET_TEST_REDIS_DURABLE_URL=redis://127.0.0.1:$REDIS_DURABLE_PORT/0
+export QUINTET_CLICKHOUSE_URL=http://127.0.0.1:$CLICKHOUSE_HTTP_PORT
+ENV
+}
