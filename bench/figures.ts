@@ -1,0 +1,39 @@
+/**
+ * One benchmark figure, as written to bench/results/latest.json. Figures with a comparison are
+ * measured side by side in the same run and carry `baseline` and `ratio` (value / baseline).
+ */
+export interface Figure {
+  /** Stable name, e.g. `adapters.segment.events_per_s`, `runtime.passthrough.ratio_to_bare`. */
+  readonly name: string;
+  /** Median over runs. */
+  readonly value: number;
+  readonly unit: string;
+  readonly runs: number;
+  readonly min: number;
+  readonly max: number;
+  readonly baseline?: { readonly name: string; readonly value: number };
+  readonly ratio?: number;
+  readonly notes?: string;
+}
+
+export interface BenchOptions {
+  /** Short version: a few minutes for the whole suite. */
+  readonly quick: boolean;
+}
+
+/** Each bench/<area>.ts exports a `BenchSuite` named `suite`. */
+export interface BenchSuite {
+  readonly name: string;
+  /** Whether it needs the local stack (Kafka, Redis, ClickHouse) to be up. */
+  readonly needsStack: boolean;
+  run(options: BenchOptions): Promise<Figure[]>;
+}
+
+/** Median/min/max of repeated measurements. */
+export function summarize(name: string, unit: string, samples: readonly number[], extra: Partial<Figure> = {}): Figure {
+  if (samples.length === 0) throw new Error(`no samples for ${name}`);
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { name, value: median, unit, runs: samples.length, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, ...extra };
+}
