@@ -1,0 +1,71 @@
+/**
+ * The processor API under the DSL, shaped after Kafka Streams' `org.apache.kafka.streams.processor.api`.
+ * Every topology node is a Processor; the DSL operations are processors too. The same processor runs
+ * unchanged on the TopologyTestDriver (in memory, deterministic) and on the Kafka engine.
+ *
+ * Differences from Kafka Streams, because Node is single-threaded and I/O is asynchronous:
+ * - `process` may return a Promise (e.g. a vault lookup); the task awaits it before the next record.
+ * - `prepareBatch` lets a processor do the I/O for a whole consumed batch at once (pipelined lookups)
+ *   before the records are processed one by one.
+ */
+
+export type Headers = Readonly<Record<string, string | Buffer>>;
+
+/** An immutable record flowing through a topology. */
+export interface StreamRecord<K, V> {
+  readonly key: K;
+  readonly value: V;
+  /** Event time in epoch milliseconds (from the timestamp extractor). */
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** Where a record came from; present for records read from a source topic. */
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export type PunctuationType = 'stream-time' | 'wall-clock-time';
+
+export interface Cancellable {
+  cancel(): void;
+}
+
+export interface ProcessorContext<KOut, VOut> {
+  /** Application id (prefix of consumer group, transactional ids and internal topics). */
+  readonly applicationId: string;
+  /** `<subtopology>_<partition>`, e.g. `0_3`. */
+  readonly taskId: string;
+  /** Input partition this task owns. */
+  readonly partition: number;
+  /** Metadata of the record being processed (undefined inside punctuators). */
+  readonly recordMetadata: RecordMetadata | undefined;
+  /** Largest timestamp seen by this task. */
+  currentStreamTimeMs(): number;
+  currentSystemTimeMs(): number;
+  /** Sends a record to all children, or to the named child only. */
+  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
+  getStateStore<S extends StateStore>(name: string): S;
+  schedule(intervalMs: number, type: PunctuationType, callback: (timestampMs: number) => void | Promise<void>): Cancellable;
+}
+
+export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
+  init?(context: ProcessorContext<KOut, VOut>): void | Promise<void>;
+  /** Optional: receives every record of a consumed batch before any of them is processed, to batch I/O. */
+  prepareBatch?(records: readonly StreamRecord<KIn, VIn>[]): Promise<void>;
+  process(record: StreamRecord<KIn, VIn>): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export type ProcessorSupplier<KIn, VIn, KOut = KIn, VOut = VIn> = () => Processor<KIn, VIn, KOut, VOut>;
+
+/** A named state store; its changes are written to a compacted changelog topic named after it. */
+export interface StateStore {
+  readonly name: string;
+  /** Whether changes are logged to `<applicationId>-<name>-changelog`. */
+  readonly loggingEnabled: boolean;
+  /** Number of entries, for metrics. */
+  approximateSize(): number;
+}
