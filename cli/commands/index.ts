@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { register as keys } from './keys.js';
 
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [keys];
