@@ -45,6 +45,7 @@ let aliceKey: string;
 let adminKey: string;
 
 function call(method: string, path: string, options: { key?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes
   return new Promise<{ status: number; body: any; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...options.headers } }, (res) => {
       const chunks: Buffer[] = [];
