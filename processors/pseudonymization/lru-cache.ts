@@ -1,0 +1,49 @@
+/**
+ * A bounded least-recently-used map with an optional time to live, on the insertion order of `Map`
+ * (delete + set moves a key to the most-recent end; the first key is the least recent).
+ */
+export class LruCache<K, V> {
+  readonly #entries = new Map<K, { value: V; expiresAt: number }>();
+  readonly #capacity: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(capacity: number, options: { ttlMs?: number; now?: () => number } = {}) {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError('LRU capacity must be a non-negative integer');
+    this.#capacity = capacity;
+    this.#ttlMs = options.ttlMs ?? Number.POSITIVE_INFINITY;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (entry.expiresAt <= this.#now()) return undefined;
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: K, value: V): void {
+    if (this.#capacity === 0) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: this.#now() + this.#ttlMs });
+    while (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  delete(key: K): boolean {
+    return this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
