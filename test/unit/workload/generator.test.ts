@@ -19,7 +19,7 @@ describe('generateWorkload', () => {
     for (const kind of ['segment.identify', 'social.follow', 'social.post', 'social.like'] as const) expect(kinds.has(kind), kind).toBe(true);
   });
 
-  it('never repeats a valid event (redelivery is the pipeline's concern, not the generator's)', () => {
+  it('never repeats a valid event (redelivery is tested in the pipeline)', () => {
     const workload = generateWorkload({ events: 500, seed: 3 });
     const valid = workload.events.filter((e) => e.kind !== 'invalid');
     expect(new Set(valid.map((e) => e.value)).size).toBe(valid.length);
