@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { BatchingSink, type BatchWriter } from '../../../processors/analytics/batching-sink.js';
+import { MicroBatcher, backoffDelay, DEFAULT_BACKOFF } from '../../../processors/analytics/micro-batcher.js';
+
+/** An in-memory store that refuses the first `failures` writes with a transient error. */
+class FlakyStore implements BatchWriter<string> {
+  readonly name = 'memory';
+  readonly batches: string[][] = [];
+  attempts = 0;
+  constructor(
+    private failures: number,
+    private readonly permanent = false,
+  ) {}
+  async write(items: readonly string[]): Promise<void> {
+    this.attempts += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: this.permanent ? 'PERMANENT' : 'ECONNREFUSED' });
+    }
+    this.batches.push([...items]);
+  }
+  isRetryable(error: unknown): boolean {
+    return (error as { code?: string }).code === 'ECONNREFUSED';
+  }
+}
+
+function sinkWith(store: FlakyStore, limits: ConstructorParameters<typeof MicroBatcher>[0], clock = { now: 0 }) {
+  const sleeps: number[] = [];
+  const sink = new BatchingSink<string>({
+    writer: store,
+    measure: (item) => item.length,
+    limits,
+    now: () => clock.now,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+    },
+  });
+  return { sink, sleeps, clock };
+}
+
+describe('MicroBatcher', () => {
+  it('closes a batch by rows, by bytes and by age', () => {
+    const byRows = new MicroBatcher<string>({ maxRows: 2, maxBytes: 1000, maxDelayMs: 1000 });
+    byRows.add('a', 1, 0);
+    expect(byRows.isFull()).toBe(false);
+    byRows.add('b', 1, 0);
+    expect(byRows.isFull()).toBe(true);
+
+    const byBytes = new MicroBatcher<string>({ maxRows: 100, maxBytes: 10, maxDelayMs: 1000 });
+    byBytes.add('x', 6, 0);
+    expect(byBytes.isFull()).toBe(false);
+    byBytes.add('y', 6, 0);
+    expect(byBytes.isFull()).toBe(true);
+
+    const byAge = new MicroBatcher<string>({ maxRows: 100, maxBytes: 1000, maxDelayMs: 1000 });
+    expect(byAge.isDue(5000)).toBe(false);
+    byAge.add('z', 1, 100);
+    expect(byAge.isDue(1099)).toBe(false);
+    expect(byAge.msUntilDue(600)).toBe(500);
+    expect(byAge.isDue(1100)).toBe(true);
+    expect(byAge.take()).toEqual({ items: ['z'], bytes: 1, openedAtMs: 100 });
+    expect(byAge.rows).toBe(0);
+  });
+
+  it('refuses nonsense limits', () => {
+    expect(() => new MicroBatcher({ maxRows: 0 })).toThrow(expect.objectContaining({ code: 'ANALYTICS_BATCH_LIMITS_INVALID' }));
+    expect(() => new MicroBatcher({ maxBytes: 1.5 })).toThrow(expect.objectContaining({ code: 'ANALYTICS_BATCH_LIMITS_INVALID' }));
+  });
+
+  it('backs off exponentially up to the cap', () => {
+    const delays = [1, 2, 3, 10, 20].map((attempt) => backoffDelay({ ...DEFAULT_BACKOFF, jitter: 0 }, attempt));
+    expect(delays).toEqual([100, 200, 400, 10_000, 10_000]);
+    expect(backoffDelay(DEFAULT_BACKOFF, 1, () => 1)).toBe(80);
+  });
+});
+
+describe('BatchingSink', () => {
+  it('writes full batches as they fill and the rest on flush, in order', async () => {
+    const store = new FlakyStore(0);
+    const { sink } = sinkWith(store, { maxRows: 3, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    for (const item of ['a', 'b', 'c', 'd', 'e']) await sink.add(item);
+    expect(store.batches).toEqual([['a', 'b', 'c']]);
+    expect(sink.pendingRows).toBe(2);
+    await sink.flush();
+    expect(store.batches).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(sink.pendingRows).toBe(0);
+  });
+
+  it('flushes a batch only once it is due', async () => {
+    const store = new FlakyStore(0);
+    const { sink, clock } = sinkWith(store, { maxRows: 100, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    await sink.add('a');
+    clock.now = 999;
+    await sink.flushIfDue();
+    expect(store.batches).toEqual([]);
+    clock.now = 1000;
+    await sink.flushIfDue();
+    expect(store.batches).toEqual([['a']]);
+  });
+
+  it('retries a transient failure with backoff and loses nothing', async () => {
+    const store = new FlakyStore(4);
+    const { sink, sleeps } = sinkWith(store, { maxRows: 2, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    await sink.add('a');
+    await sink.add('b');
+    await sink.add('c');
+    await sink.flush();
+    expect(store.batches).toEqual([['a', 'b'], ['c']]);
+    expect(store.attempts).toBe(6);
+    expect(sleeps).toEqual([90, 180, 360, 720]);
+    expect(sink.backingOff).toBe(false);
+  });
+
+  it('holds new input while a batch is being retried (bounded memory)', async () => {
+    const store = new FlakyStore(3);
+    let releaseSleep: () => void = () => undefined;
+    const sink = new BatchingSink<string>({
+      writer: store,
+      measure: (item) => item.length,
+      limits: { maxRows: 1, maxBytes: 1_000_000, maxDelayMs: 1000 },
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          releaseSleep = resolve;
+        }),
+    });
+    const first = sink.add('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.backingOff).toBe(true);
+    let secondDone = false;
+    const second = sink.add('b').then(() => {
+      secondDone = true;
+    });
+    for (let i = 0; i < 3; i += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(secondDone).toBe(false);
+      expect(sink.pendingRows).toBe(1);
+      releaseSleep();
+    }
+    await first;
+    await second;
+    expect(store.batches).toEqual([['a'], ['b']]);
+  });
+
+  it('throws a coded error when the store refuses a batch for good', async () => {
+    const store = new FlakyStore(1, true);
+    const { sink } = sinkWith(store, { maxRows: 10, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    await sink.add('a');
+    await expect(sink.flush()).rejects.toMatchObject({ code: 'ANALYTICS_SINK_REJECTED' });
+  });
+
+  it('stops retrying when closed and keeps the rows unacknowledged', async () => {
+    const store = new FlakyStore(1_000);
+    const sink = new BatchingSink<string>({
+      writer: store,
+      measure: (item) => item.length,
+      limits: { maxRows: 10, maxBytes: 1_000_000, maxDelayMs: 1000 },
+      backoff: { initialMs: 5, maxMs: 5, multiplier: 1, jitter: 0 },
+    });
+    await sink.add('a');
+    const flushing = sink.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sink.close();
+    await expect(flushing).rejects.toMatchObject({ code: 'ANALYTICS_SINK_CLOSED' });
+    expect(store.batches).toEqual([]);
+    await expect(sink.add('b')).rejects.toMatchObject({ code: 'ANALYTICS_SINK_CLOSED' });
+  });
+});
