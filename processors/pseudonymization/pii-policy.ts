@@ -1,0 +1,173 @@
+/**
+ * Which fields of a canonical event are personal data, and what happens to each (design Part 8.2/8.3).
+ *
+ * Actions:
+ * - `pseudonymize`: the value is encrypted into the vault under its subject and replaced by a token
+ *   `pii:<pseudonym>:<fieldId>`. Without a subject to file it under (e.g. a service actor), it is dropped.
+ * - `truncate`: IP addresses keep their network only (IPv4 /24, IPv6 /48); anything else is dropped.
+ * - `drop`: the field is removed.
+ * - `keep`: explicitly not PII (overrides the key-name heuristics for that path).
+ *
+ * Subject references are person ids that become pseudonyms rather than tokens, so that read models can
+ * join on them: `actor.id` of user/anonymous actors, `entity.id` of user entities, and the configured
+ * `subjectReferences` (e.g. `entity.details.owner_id` → `entity.details.owner_pseudonym`, see
+ * docs/social-events.md). Service and system actors keep their id: it names software, not a person.
+ */
+
+export type PiiAction = 'pseudonymize' | 'truncate' | 'drop' | 'keep';
+
+export interface KeyRule {
+  /** Tested against the key name lower-cased with every non-alphanumeric character removed. */
+  readonly pattern: RegExp;
+  readonly action: PiiAction;
+  /** Free-form roots where the rule applies; all of them when absent. */
+  readonly roots?: readonly string[];
+}
+
+export interface SubjectReference {
+  /** Dotted path of a person's id. */
+  readonly path: string;
+  readonly kind: 'user' | 'anonymous';
+  /** Dotted path (same parent) that receives the pseudonym; the original field is removed. */
+  readonly pseudonymPath: string;
+}
+
+export interface PiiPolicy {
+  /** Exact dotted paths and their action; wins over key rules. */
+  readonly fields: Readonly<Record<string, PiiAction>>;
+  /** Objects whose keys are free-form (user-supplied): searched by key name and value shape. */
+  readonly freeFormRoots: readonly string[];
+  readonly keyRules: readonly KeyRule[];
+  /** Action for a string value shaped like an e-mail address anywhere under a free-form root. */
+  readonly emailValueAction: PiiAction;
+  /** Entity types whose `entity.id` is a person (replaced by that subject's pseudonym). */
+  readonly userEntityTypes: readonly string[];
+  readonly subjectReferences: readonly SubjectReference[];
+}
+
+const ACTOR_DETAILS = 'actor.details';
+
+export const FREE_FORM_ROOTS = [
+  ACTOR_DETAILS,
+  'entity.details',
+  'context.attributes',
+  'context.domain_specific.analytics.properties',
+  'context.domain_specific.audit.request',
+  'context.domain_specific.audit.response',
+] as const;
+
+/** The defaults; extend them with `definePiiPolicy`. */
+export const DEFAULT_PII_POLICY: PiiPolicy = {
+  fields: {
+    'context.client.ip_address': 'truncate',
+    'context.client.user_agent': 'pseudonymize',
+    'context.client.session_id': 'pseudonymize',
+  },
+  freeFormRoots: FREE_FORM_ROOTS,
+  keyRules: [
+    // Order matters: the first matching rule wins ("ipaddress" is an IP before it is an address).
+    { pattern: /^(ip|ips|ipaddress|ipv4|ipv6|clientip|remoteip|remoteaddr|sourceip|sourceipaddress|xforwardedfor|xrealip)$/, action: 'truncate' },
+    { pattern: /e?mail/, action: 'pseudonymize' },
+    { pattern: /(phone|mobile|msisdn|telephone|^tel$|fax)/, action: 'pseudonymize' },
+    {
+      pattern: /^(firstname|lastname|fullname|givenname|familyname|surname|middlename|displayname|username|nickname|realname|login|loginname|contactname)$/,
+      action: 'pseudonymize',
+    },
+    // A bare "name" is a person's only inside actor details; elsewhere it is usually a product or a page.
+    { pattern: /^name$/, action: 'pseudonymize', roots: [ACTOR_DETAILS] },
+    { pattern: /^(address|streetaddress|street|homeaddress|postaladdress|ssn|socialsecuritynumber|taxid|passport|passportnumber|dateofbirth|birthdate|birthday|dob)$/, action: 'pseudonymize' },
+    { pattern: /^(password|passwd|secret|token|accesstoken|refreshtoken|apikey|authorization|cookie|setcookie|creditcard|cardnumber|cvv|iban)$/, action: 'drop' },
+    { pattern: /^(deviceid|distinctid|advertisingid|idfa|gaid|sessionid)$/, action: 'pseudonymize' },
+  ],
+  emailValueAction: 'pseudonymize',
+  userEntityTypes: ['user'],
+  subjectReferences: [
+    { path: 'entity.details.owner_id', kind: 'user', pseudonymPath: 'entity.details.owner_pseudonym' },
+    { path: 'actor.details.anonymous_id', kind: 'anonymous', pseudonymPath: 'actor.details.anonymous_pseudonym' },
+    { path: 'actor.details.user_id', kind: 'user', pseudonymPath: 'actor.details.user_pseudonym' },
+  ],
+};
+
+export interface PiiPolicyOverrides {
+  /** Extra exact paths (e.g. `context.domain_specific.audit.request.parameters.userName`). */
+  readonly fields?: Readonly<Record<string, PiiAction>>;
+  /** Extra key rules, tried before the defaults. */
+  readonly keyRules?: readonly KeyRule[];
+  readonly emailValueAction?: PiiAction;
+  readonly userEntityTypes?: readonly string[];
+  readonly subjectReferences?: readonly SubjectReference[];
+}
+
+/** The default policy extended (never weakened implicitly: overriding a path to `keep` is explicit). */
+export function definePiiPolicy(overrides: PiiPolicyOverrides = {}): PiiPolicy {
+  return {
+    fields: { ...DEFAULT_PII_POLICY.fields, ...overrides.fields },
+    freeFormRoots: DEFAULT_PII_POLICY.freeFormRoots,
+    keyRules: [...(overrides.keyRules ?? []), ...DEFAULT_PII_POLICY.keyRules],
+    emailValueAction: overrides.emailValueAction ?? DEFAULT_PII_POLICY.emailValueAction,
+    userEntityTypes: overrides.userEntityTypes ?? DEFAULT_PII_POLICY.userEntityTypes,
+    subjectReferences: [...DEFAULT_PII_POLICY.subjectReferences, ...(overrides.subjectReferences ?? [])],
+  };
+}
+
+export const normalizeKey = (key: string): string => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** The action of a free-form key under `root`, or undefined when the key name says nothing. */
+export function keyAction(policy: PiiPolicy, root: string, key: string): PiiAction | undefined {
+  const normalized = normalizeKey(key);
+  for (const rule of policy.keyRules) {
+    if (rule.roots !== undefined && !rule.roots.includes(root)) continue;
+    if (rule.pattern.test(normalized)) return rule.action;
+  }
+  return undefined;
+}
+
+// Deliberately simple: local@domain.tld with no spaces. False positives are pseudonymized, which is safe.
+const EMAIL_SHAPE = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
+export const looksLikeEmail = (value: string): boolean => value.length <= 320 && EMAIL_SHAPE.test(value);
+
+/** IPv4 → /24 (`203.0.113.0`), IPv6 → /48 (`2001:db8:85a3::`); undefined if not an IP address. */
+export function truncateIp(value: string): string | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value.trim());
+  if (v4 !== null) {
+    const octets = v4.slice(1, 5).map(Number);
+    if (octets.some((o) => o > 255)) return undefined;
+    return `${octets[0]}.${octets[1]}.${octets[2]}.0`;
+  }
+  const groups = expandIpv6(value.trim());
+  if (groups === undefined) return undefined;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => g.toString(16))
+    .join(':')}::`;
+}
+
+function expandIpv6(value: string): number[] | undefined {
+  const address = value.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (!address.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(address)) return undefined;
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const group of part.split(':')) {
+      if (group.includes('.')) {
+        // Embedded IPv4 (::ffff:1.2.3.4): two groups.
+        const octets = group.split('.').map(Number);
+        if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o > 255)) return undefined;
+        out.push(((octets[0] as number) << 8) | (octets[1] as number), ((octets[2] as number) << 8) | (octets[3] as number));
+      } else {
+        if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return undefined;
+        out.push(parseInt(group, 16));
+      }
+    }
+    return out;
+  };
+  const head = parse(halves[0] as string);
+  const tail = halves.length === 2 ? parse(halves[1] as string) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}

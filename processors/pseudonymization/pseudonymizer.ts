@@ -1,0 +1,205 @@
+/**
+ * The pseudonymization step of the ingest topology: canonical events in, events without raw PII out.
+ *
+ * A whole consumed batch costs two vault round trips: one `resolveMany` for every subject the batch
+ * mentions (cached subjects cost none) and one `flush` for the encrypted values. The flush completes
+ * before the events are handed on, so an event's tokens never point to values that were not stored.
+ *
+ * The input events are not modified (the step returns copies).
+ */
+import type { CanonicalEvent, JsonValue } from '../../schemas/canonical-event.js';
+import { ok, type StepResult } from '../../core/result.js';
+import { type PiiVault, type SubjectHandle } from './pii-vault.js';
+import { DEFAULT_PII_POLICY, keyAction, looksLikeEmail, truncateIp, type PiiAction, type PiiPolicy } from './pii-policy.js';
+import { subjectKey, type SubjectRef } from './vault-crypto.js';
+
+export const PSEUDONYMIZE_STAGE = 'pseudonymize';
+
+/** Metrics of one batch (no values, no identifiers). */
+export interface PseudonymizeCounts {
+  pseudonymized: number;
+  truncated: number;
+  dropped: number;
+}
+
+type Obj = { [key: string]: JsonValue | undefined };
+
+const isObject = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function getPath(root: unknown, path: string): unknown {
+  let node = root;
+  for (const part of path.split('.')) {
+    if (!isObject(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+/** Parent object of a dotted path and the last key, creating nothing. */
+function parentOf(root: unknown, path: string): [Obj, string] | undefined {
+  const parts = path.split('.');
+  const last = parts.pop() as string;
+  const parent = parts.length === 0 ? root : getPath(root, parts.join('.'));
+  return isObject(parent) ? [parent, last] : undefined;
+}
+
+const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
+  const { id, type } = event.actor;
+  if (typeof id !== 'string' || id === '') return undefined;
+  // An actor without a type is treated as a person: the safe reading of an unknown identifier.
+  if (type === 'service' || type === 'system') return undefined;
+  return { kind: type === 'anonymous' ? 'anonymous' : 'user', id };
+};
+
+export class Pseudonymizer {
+  readonly #vault: PiiVault;
+  readonly #policy: PiiPolicy;
+  readonly counts: PseudonymizeCounts = { pseudonymized: 0, truncated: 0, dropped: 0 };
+
+  constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY) {
+    this.#vault = vault;
+    this.#policy = policy;
+  }
+
+  /** Every subject an event mentions (actor, user entity, configured references). */
+  subjectsOf(event: CanonicalEvent): SubjectRef[] {
+    const subjects: SubjectRef[] = [];
+    const actor = subjectOfActor(event);
+    if (actor !== undefined) subjects.push(actor);
+    const entityId = event.entity?.id;
+    if (typeof entityId === 'string' && entityId !== '' && this.#policy.userEntityTypes.includes(event.entity?.type ?? '')) {
+      subjects.push({ kind: 'user', id: entityId });
+    }
+    for (const reference of this.#policy.subjectReferences) {
+      const value = getPath(event, reference.path);
+      if (typeof value === 'string' && value !== '') subjects.push({ kind: reference.kind, id: value });
+    }
+    return subjects;
+  }
+
+  /** Pseudonymizes a batch: one vault lookup round trip and one write round trip in total. */
+  async pseudonymizeBatch(events: readonly CanonicalEvent[]): Promise<StepResult<CanonicalEvent>[]> {
+    const handles = await this.#vault.resolveMany(events.flatMap((e) => this.subjectsOf(e)));
+    const results = events.map((event) => this.#apply(event, handles));
+    await this.#vault.flush();
+    return results;
+  }
+
+  async pseudonymize(event: CanonicalEvent): Promise<StepResult<CanonicalEvent>> {
+    return (await this.pseudonymizeBatch([event]))[0] as StepResult<CanonicalEvent>;
+  }
+
+  #apply(input: CanonicalEvent, handles: ReadonlyMap<string, SubjectHandle>): StepResult<CanonicalEvent> {
+    const event = structuredClone(input);
+    const handleOf = (subject: SubjectRef): SubjectHandle => handles.get(subjectKey(subject)) as SubjectHandle;
+
+    const actorSubject = subjectOfActor(event);
+    const actorHandle = actorSubject === undefined ? undefined : handleOf(actorSubject);
+    if (actorHandle !== undefined) {
+      delete event.actor.id;
+      event.actor.pseudonym = actorHandle.pseudonym;
+    }
+
+    let entitySubject: SubjectRef | undefined;
+    let entityHandle: SubjectHandle | undefined;
+    if (event.entity !== undefined && typeof event.entity.id === 'string' && event.entity.id !== '' && this.#policy.userEntityTypes.includes(event.entity.type ?? '')) {
+      entitySubject = { kind: 'user', id: event.entity.id };
+      entityHandle = handleOf(entitySubject);
+      event.entity.id = entityHandle.pseudonym;
+    }
+
+    for (const reference of this.#policy.subjectReferences) {
+      const at = parentOf(event, reference.path);
+      const value = at?.[0][at[1]];
+      if (at === undefined || typeof value !== 'string' || value === '') continue;
+      delete at[0][at[1]];
+      const target = parentOf(event, reference.pseudonymPath);
+      if (target !== undefined) target[0][target[1]] = handleOf({ kind: reference.kind, id: value }).pseudonym;
+    }
+
+    // PII values are filed under the person they describe: a user entity's details under that user,
+    // everything else under the actor.
+    const owner = (path: string): [SubjectRef, SubjectHandle] | undefined => {
+      if (path.startsWith('entity.details') && entitySubject !== undefined && entityHandle !== undefined) return [entitySubject, entityHandle];
+      return actorSubject !== undefined && actorHandle !== undefined ? [actorSubject, actorHandle] : undefined;
+    };
+
+    const transform = (path: string, value: JsonValue, action: PiiAction): JsonValue | undefined => {
+      switch (action) {
+        case 'keep':
+          return value;
+        case 'drop':
+          this.counts.dropped += 1;
+          return undefined;
+        case 'truncate': {
+          const truncated = typeof value === 'string' ? truncateIp(value) : undefined;
+          if (truncated === undefined) {
+            this.counts.dropped += 1;
+            return undefined;
+          }
+          this.counts.truncated += 1;
+          return truncated;
+        }
+        case 'pseudonymize': {
+          const subject = owner(path);
+          if (subject === undefined) {
+            this.counts.dropped += 1;
+            return undefined;
+          }
+          this.counts.pseudonymized += 1;
+          return this.#vault.protect(subject[0], subject[1], path, typeof value === 'string' ? value : JSON.stringify(value));
+        }
+      }
+    };
+
+    // Exact paths first.
+    for (const [path, action] of Object.entries(this.#policy.fields)) {
+      const at = parentOf(event, path);
+      if (at === undefined || at[0][at[1]] === undefined) continue;
+      const next = transform(path, at[0][at[1]] as JsonValue, action);
+      if (next === undefined) delete at[0][at[1]];
+      else at[0][at[1]] = next;
+    }
+
+    // Then free-form objects, by key name and by value shape.
+    const walk = (root: string, node: Obj, path: string): void => {
+      for (const key of Object.keys(node)) {
+        const value = node[key];
+        if (value === undefined) continue;
+        const childPath = `${path}.${key}`;
+        if (this.#policy.fields[childPath] !== undefined) continue;
+        const action = keyAction(this.#policy, root, key);
+        if (action !== undefined && action !== 'keep' && value !== null && typeof value !== 'boolean') {
+          const next = transform(childPath, value, action);
+          if (next === undefined) delete node[key];
+          else node[key] = next;
+        } else if (action === undefined) {
+          const next = walkValue(root, value, childPath);
+          if (next === undefined) delete node[key];
+          else node[key] = next;
+        }
+      }
+    };
+    const walkValue = (root: string, value: JsonValue, path: string): JsonValue | undefined => {
+      if (isObject(value)) {
+        walk(root, value, path);
+        return value;
+      }
+      if (Array.isArray(value)) {
+        const out: JsonValue[] = [];
+        for (const item of value) {
+          const next = walkValue(root, item, path);
+          if (next !== undefined) out.push(next);
+        }
+        return out;
+      }
+      if (typeof value === 'string' && looksLikeEmail(value)) return transform(path, value, this.#policy.emailValueAction);
+      return value;
+    };
+    for (const root of this.#policy.freeFormRoots) {
+      const node = getPath(event, root);
+      if (isObject(node)) walk(root, node, root);
+    }
+    return ok(event);
+  }
+}

@@ -1,0 +1,171 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MemoryVaultStore } from '../../../connectors/memory/vault-store.js';
+import { PII_TOKEN_PATTERN, PiiVault } from '../../../processors/pseudonymization/pii-vault.js';
+import { definePiiPolicy, looksLikeEmail, truncateIp } from '../../../processors/pseudonymization/pii-policy.js';
+import { Pseudonymizer } from '../../../processors/pseudonymization/pseudonymizer.js';
+import { MasterKeyRing, PSEUDONYM_PATTERN } from '../../../processors/pseudonymization/vault-crypto.js';
+import type { VaultStore } from '../../../processors/pseudonymization/vault-store.js';
+import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
+
+const newVault = (store: VaultStore = new MemoryVaultStore()): PiiVault =>
+  new PiiVault(store, { masterKeys: new MasterKeyRing('m1', new Map([['m1', randomBytes(32)]])), lookupKey: randomBytes(32) });
+
+const event = (overrides: Partial<CanonicalEvent>): CanonicalEvent => ({
+  id: randomUUID(),
+  event_timestamp: '2026-11-28T09:00:00.000Z',
+  observed_timestamp: '2026-11-28T09:00:01.000Z',
+  source: 'test://app',
+  spec_version: '1.0',
+  action: { name: 'shop.order.completed', type: 'track' },
+  actor: { id: 'user-8812', type: 'user' },
+  ...overrides,
+});
+
+const unwrap = <T>(result: { kind: string; value?: T }): T => {
+  expect(result.kind).toBe('ok');
+  return result.value as T;
+};
+
+describe('Pseudonymizer', () => {
+  it('replaces a user actor id by its pseudonym and leaves no raw PII anywhere in the event', async () => {
+    const vault = newVault();
+    const input = event({
+      actor: { id: 'user-8812', type: 'user', details: { name: 'Jane Roe', email: 'jane@example.com', plan: 'pro' } },
+      context: {
+        client: { ip_address: '203.0.113.77', user_agent: 'Mozilla/5.0 (Jane)', session_id: 'sess-991' },
+        attributes: { first_name: 'Jane', Phone_Number: '+44 20 7946 0000', contact: 'jane.alt@example.org', password: 'hunter2', count: 3 },
+        domain_specific: { analytics: { properties: { name: 'Blue Shoes', email_verified: true, items: [{ buyer: 'jane@example.com', sku: 'A1' }] } } },
+      },
+    });
+    const before = JSON.stringify(input);
+    const out = unwrap(await new Pseudonymizer(vault).pseudonymize(input));
+    expect(JSON.stringify(input)).toBe(before);
+
+    expect(out.actor.id).toBeUndefined();
+    expect(out.actor.pseudonym).toMatch(PSEUDONYM_PATTERN);
+    expect(out.actor.details?.plan).toBe('pro');
+    expect(out.actor.details?.name).toMatch(PII_TOKEN_PATTERN);
+    expect(out.actor.details?.email).toMatch(PII_TOKEN_PATTERN);
+    expect(out.context?.client?.ip_address).toBe('203.0.113.0');
+    expect(out.context?.client?.user_agent).toMatch(PII_TOKEN_PATTERN);
+    expect(out.context?.client?.session_id).toMatch(PII_TOKEN_PATTERN);
+    expect(out.context?.attributes).toMatchObject({ count: 3 });
+    expect(out.context?.attributes?.password).toBeUndefined();
+    expect(out.context?.domain_specific?.analytics?.properties).toMatchObject({ name: 'Blue Shoes', email_verified: true });
+    const text = JSON.stringify(out);
+    for (const raw of ['user-8812', 'Jane', 'jane@example.com', 'jane.alt@example.org', '7946', 'Mozilla', 'sess-991', '203.0.113.77', 'hunter2']) {
+      expect(text).not.toContain(raw);
+    }
+    // Every token points into the vault under the actor's pseudonym.
+    const tokens = text.match(/pii:ps_[a-z2-7]{26}:[a-z2-7]{20}/g) ?? [];
+    expect(tokens.length).toBe(8);
+    expect(tokens.every((t) => t.startsWith(`pii:${out.actor.pseudonym}:`))).toBe(true);
+    const revealed = await vault.reveal(out.actor.pseudonym as string);
+    expect(revealed?.subject).toEqual({ kind: 'user', id: 'user-8812' });
+    expect(revealed?.values.map((v) => v.value).sort()).toEqual(
+      ['+44 20 7946 0000', 'Jane', 'Jane Roe', 'Mozilla/5.0 (Jane)', 'jane.alt@example.org', 'jane@example.com', 'jane@example.com', 'sess-991'].sort(),
+    );
+  });
+
+  it('keeps the id of service and system actors, and drops PII it has no subject to file under', async () => {
+    const out = unwrap(
+      await new Pseudonymizer(newVault()).pseudonymize(
+        event({ actor: { id: 'billing-service', type: 'service' }, context: { attributes: { email: 'ops@example.com', region: 'eu' } } }),
+      ),
+    );
+    expect(out.actor).toEqual({ id: 'billing-service', type: 'service' });
+    expect(out.context?.attributes).toEqual({ region: 'eu' });
+  });
+
+  it('gives one person the same pseudonym as actor, as user entity and as owner (so read models join)', async () => {
+    const pseudonymizer = new Pseudonymizer(newVault());
+    const [follow, post, like] = (
+      await pseudonymizer.pseudonymizeBatch([
+        event({ action: { name: 'social.user.followed', type: 'social' }, actor: { id: 'u-1', type: 'user' }, entity: { type: 'user', id: 'u-2' } }),
+        event({ action: { name: 'social.post.created', type: 'social' }, actor: { id: 'u-2', type: 'user' }, entity: { type: 'post', id: 'p-9' } }),
+        event({
+          action: { name: 'social.post.liked', type: 'social' },
+          actor: { id: 'u-1', type: 'user' },
+          entity: { type: 'post', id: 'p-9', details: { owner_id: 'u-2' } },
+        }),
+      ])
+    ).map((r) => unwrap(r));
+    expect(follow?.entity?.id).toBe(post?.actor.pseudonym);
+    expect(like?.actor.pseudonym).toBe(follow?.actor.pseudonym);
+    expect(like?.entity).toEqual({ type: 'post', id: 'p-9', details: { owner_pseudonym: post?.actor.pseudonym } });
+  });
+
+  it('pseudonymizes a Segment anonymous id carried beside the user id as its own subject', async () => {
+    const vault = newVault();
+    const out = unwrap(await new Pseudonymizer(vault).pseudonymize(event({ actor: { id: 'u-5', type: 'user', details: { anonymous_id: 'anon-77' } } })));
+    const anonymous = out.actor.details?.anonymous_pseudonym as string;
+    expect(anonymous).toMatch(PSEUDONYM_PATTERN);
+    expect(anonymous).not.toBe(out.actor.pseudonym);
+    expect(await vault.lookup({ kind: 'anonymous', id: 'anon-77' })).toBe(anonymous);
+  });
+
+  it('applies configured audit paths and IPv6 truncation', async () => {
+    const policy = definePiiPolicy({ fields: { 'context.domain_specific.audit.request.parameters.userName': 'pseudonymize' } });
+    const out = unwrap(
+      await new Pseudonymizer(newVault(), policy).pseudonymize(
+        event({
+          context: {
+            client: { ip_address: '2001:db8:85a3:8d3:1319:8a2e:370:7348' },
+            domain_specific: { audit: { request: { parameters: { userName: 'jdoe', bucket: 'logs' }, sourceIPAddress: '198.51.100.23' } } },
+          },
+        }),
+      ),
+    );
+    expect(out.context?.client?.ip_address).toBe('2001:db8:85a3::');
+    expect(out.context?.domain_specific?.audit?.request).toEqual({
+      parameters: { userName: expect.stringMatching(PII_TOKEN_PATTERN), bucket: 'logs' },
+      sourceIPAddress: '198.51.100.0',
+    });
+  });
+
+  it('after erasure the tokens reveal nothing and the returning person gets a new pseudonym', async () => {
+    const vault = newVault();
+    const pseudonymizer = new Pseudonymizer(vault);
+    const first = unwrap(await pseudonymizer.pseudonymize(event({ actor: { id: 'u-erase', type: 'user', details: { email: 'e@example.com' } } })));
+    expect(await vault.erase({ kind: 'user', id: 'u-erase' })).toEqual([first.actor.pseudonym]);
+    expect(await vault.reveal(first.actor.pseudonym as string)).toBeUndefined();
+    const later = unwrap(await pseudonymizer.pseudonymize(event({ actor: { id: 'u-erase', type: 'user' } })));
+    expect(later.actor.pseudonym).not.toBe(first.actor.pseudonym);
+  });
+
+  it('costs one lookup round trip and one write round trip per batch, and none for cached repeats', async () => {
+    const store = new MemoryVaultStore();
+    const calls = { resolveOrClaim: 0, putFields: 0 };
+    const counting: VaultStore = Object.assign(Object.create(store) as VaultStore, {
+      resolveOrClaim: (claims: Parameters<VaultStore['resolveOrClaim']>[0]) => ((calls.resolveOrClaim += 1), store.resolveOrClaim(claims)),
+      putFields: (writes: Parameters<VaultStore['putFields']>[0]) => ((calls.putFields += 1), store.putFields(writes)),
+    });
+    const vault = newVault(counting);
+    const pseudonymizer = new Pseudonymizer(vault);
+    const batch = Array.from({ length: 50 }, (_, i) => event({ actor: { id: `u-${i % 10}`, type: 'user', details: { email: `u${i % 10}@example.com` } } }));
+    await pseudonymizer.pseudonymizeBatch(batch);
+    expect(calls).toEqual({ resolveOrClaim: 1, putFields: 1 });
+    await pseudonymizer.pseudonymizeBatch(batch);
+    expect(calls).toEqual({ resolveOrClaim: 1, putFields: 1 });
+    expect(vault.stats()).toMatchObject({ misses: 10, hits: 10, fieldsWritten: 10, fieldWritesSkipped: 50 });
+  });
+});
+
+describe('PII policy helpers', () => {
+  it('truncates IPv4 to /24 and IPv6 to /48, and rejects what is not an IP', () => {
+    expect(truncateIp('192.168.10.200')).toBe('192.168.10.0');
+    expect(truncateIp('::1')).toBe('0:0:0::');
+    expect(truncateIp('2001:db8::1')).toBe('2001:db8:0::');
+    expect(truncateIp('::ffff:10.1.2.3')).toBe('0:0:0::');
+    expect(truncateIp('256.1.1.1')).toBeUndefined();
+    expect(truncateIp('not-an-ip')).toBeUndefined();
+    expect(truncateIp('1:2:3:4:5:6:7:8:9')).toBeUndefined();
+  });
+
+  it('recognises e-mail-shaped values', () => {
+    expect(looksLikeEmail('a.b+c@example.co.uk')).toBe(true);
+    expect(looksLikeEmail('not an @email.com')).toBe(false);
+    expect(looksLikeEmail('@handle')).toBe(false);
+  });
+});
