@@ -26,12 +26,13 @@ stack_pid_alive() {
 }
 
 # stack_stop_pid FILE NAME [SECONDS]: TERM the process named in FILE, KILL it after SECONDS, remove FILE.
+# STACK_STOP_SIGNAL=KILL (set by `stack crash-restart`) kills at once, as a crash would.
 stack_stop_pid() {
   local file="$1" name="$2" wait_seconds="${3:-30}" pid
   if ! stack_pid_alive "$file"; then rm -f "$file"; return 0; fi
   pid="$(cat "$file")"
-  stack_log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
+  stack_log "stopping $name (pid $pid, SIG${STACK_STOP_SIGNAL:-TERM})"
+  kill "-${STACK_STOP_SIGNAL:-TERM}" "$pid" 2>/dev/null || true
   for _ in $(seq 1 $((wait_seconds * 10))); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$file"; return 0; }
     sleep 0.1
@@ -57,6 +58,42 @@ stack_wait() {
 
 # stack_port_open PORT: true when something listens on 127.0.0.1:PORT.
 stack_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# stack_http_get PORT PATH: print the body of GET http://127.0.0.1:PORT/PATH; fails unless the status is 2xx.
+# Plain bash (/dev/tcp), so that readiness checks need neither curl nor node.
+stack_http_get() {
+  local port="$1" path="$2" response
+  response="$( (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$path" "$port" >&3
+    timeout 5 cat <&3
+  ) 2>/dev/null)" || return 1
+  [[ "$response" =~ ^HTTP/1\.[01]\ 2[0-9][0-9] ]] || return 1
+  printf '%s' "${response#*$'\r\n\r\n'}"
+}
+
+# stack_require_command COMMAND PACKAGE: install the Debian PACKAGE when COMMAND is missing (needs root, as in CI).
+stack_require_command() {
+  local command="$1" package="$2"
+  command -v "$command" >/dev/null && return 0
+  [ "$(id -u)" = 0 ] || stack_die "$command is missing; install it with: sudo apt-get install -y $package"
+  command -v apt-get >/dev/null || stack_die "$command is missing and this machine has no apt-get; install $package yourself"
+  stack_log "installing $package (apt-get)"
+  if [ ! -f "$STACK_STATE/.apt-updated" ]; then
+    mkdir -p "$STACK_STATE"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || stack_die "apt-get update failed"
+    touch "$STACK_STATE/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >"$STACK_STATE/apt-$package.log" 2>&1 \
+    || { tail -n 20 "$STACK_STATE/apt-$package.log" >&2; stack_die "apt-get install $package failed"; }
+  command -v "$command" >/dev/null || stack_die "$package installed but $command is still missing"
+}
+
+# stack_rss PIDFILE: resident memory of the process in MB (empty when not running).
+stack_rss() {
+  stack_pid_alive "$1" || return 0
+  ps -o rss= -p "$(cat "$1")" | awk '{ printf "%d MB", $1 / 1024 }'
+}
 
 stack_env() {
   cat <<ENV

@@ -163,7 +163,7 @@ kafka_status() {
   local pidfile
   pidfile="$(kafka_pidfile)"
   if stack_pid_alive "$pidfile"; then
-    if kafka_probe 2>/dev/null; then echo "kafka       up       127.0.0.1:$KAFKA_PORT pid $(cat "$pidfile") (Kafka $KAFKA_VERSION)"
+    if kafka_probe 2>/dev/null; then echo "kafka       up       127.0.0.1:$KAFKA_PORT pid $(cat "$pidfile") $(stack_rss "$pidfile") (Kafka $KAFKA_VERSION, KRaft)"
     else echo "kafka       starting 127.0.0.1:$KAFKA_PORT pid $(cat "$pidfile")"; fi
   elif kafka_probe 2>/dev/null; then
     echo "kafka       external 127.0.0.1:$KAFKA_PORT (not started by this checkout)"
