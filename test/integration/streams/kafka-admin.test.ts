@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';
+import { KafkaTopicAdmin, type TopicSpec } from '../../../connectors/kafka/admin.js';
 import { createKafkaClient } from '../../../connectors/kafka/client.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
 
@@ -16,7 +16,7 @@ describe('KafkaTopicAdmin on the local broker', () => {
     const compacted = uniqueName('admin-compacted');
     const plain = uniqueName('admin-plain');
     made.push(compacted, plain);
-    const specs = [
+    const specs: TopicSpec[] = [
       { name: compacted, partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'compact' } },
       { name: plain, partitions: 2, replicationFactor: 1, config: { 'retention.ms': 3_600_000 } },
     ];
