@@ -48,7 +48,28 @@ export interface ProcessorContext<KOut, VOut> {
   /** Sends a record to all children, or to the named child only. */
   forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
   getStateStore<S extends StateStore>(name: string): S;
+  /**
+   * Stream-time punctuators first fire with the first record and then every `intervalMs` of stream
+   * time, aligned to multiples of the interval; wall-clock ones fire every `intervalMs` of system time
+   * (driven by the engine, or by `advanceWallClockTime` in the test driver). Missed intervals are
+   * skipped, not replayed (Kafka Streams' rule).
+   */
   schedule(intervalMs: number, type: PunctuationType, callback: (timestampMs: number) => void | Promise<void>): Cancellable;
+  /**
+   * Sends the input record being processed (its original bytes) to the dead-letter topic with a
+   * stable reason, then the processor simply does not forward it. For expected bad input found by a
+   * processing step (a `deadLetter` result of core/result.ts). No-op inside punctuators.
+   */
+  deadLetter(reason: DeadLetterReason): void;
+}
+
+/** Why a record is dead-lettered: a stable code, the stage that rejected it and a PII-free message. */
+export interface DeadLetterReason {
+  readonly code: string;
+  readonly stage: string;
+  readonly message: string;
+  /** JSON path of the offending field (never its value). */
+  readonly path?: string;
 }
 
 export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
