@@ -1,0 +1,283 @@
+/**
+ * What every adapter shares: the adapter signature, timestamp normalization, deterministic ids,
+ * safe readers of untyped input, and the final pruning of empty fields.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { deadLetter, type DeadLetter, type StepResult } from '../../core/result.js';
+import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
+import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
+import { vendorNameToTaxonomy } from '../../schemas/taxonomy.js';
+import { TranslationReason, TranslationStage } from '../validation/reasons.js';
+
+export const SOURCE_FORMATS = ['segment', 'mixpanel', 'amplitude', 'cloudtrail', 'auth0', 'github', 'otel', 'cloudevents', 'canonical'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+
+export interface AdapterContext {
+  /** Ingestion time (epoch ms), used for observed_timestamp and when the source gives no time. */
+  readonly now: number;
+  /** `now` as `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+  readonly observed: string;
+  /** Explicit vendor name → canonical name overrides, applied before the generic normalization. */
+  readonly nameOverrides: ReadonlyMap<string, string>;
+  /** Kafka/HTTP headers of the record (CloudEvents binary mode). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A pure adapter: one parsed payload → one or more canonical events (not yet validated). */
+export type Adapter = (payload: unknown, context: AdapterContext) => StepResult<CanonicalEvent[]>;
+
+/* ------------------------------------------------------------------ reading untyped input */
+
+export type Obj = Record<string, unknown>;
+export const isObject = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A non-empty string, or a finite number as its decimal text (ids are often numbers). */
+export function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return undefined;
+}
+
+/** A non-empty plain object as a JsonObject (input is parsed JSON, hence JSON-valued). */
+export function jsonObject(value: unknown): JsonObject | undefined {
+  if (!isObject(value)) return undefined;
+  for (const _ in value) return value as JsonObject;
+  return undefined;
+}
+
+/** Copies only the listed keys that are present (not undefined/null). */
+export function pick(source: Obj, keys: readonly string[]): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  for (const key of keys) {
+    const value = source[key];
+    if (value !== undefined && value !== null) (out ??= {})[key] = value as JsonObject[string];
+  }
+  return out;
+}
+
+/** Copies all keys except the listed ones. */
+export function omit(source: Obj, keys: ReadonlySet<string>): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  for (const key in source) {
+    if (keys.has(key)) continue;
+    const value = source[key];
+    if (value !== undefined) (out ??= {})[key] = value as JsonObject[string];
+  }
+  return out;
+}
+
+export const ipOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' && isIP(value) !== 0 ? value : undefined);
+
+/* ------------------------------------------------------------------ timestamps */
+
+const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?)? ?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const MIN_MS = Date.UTC(1000, 0, 1);
+const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Epoch milliseconds → `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined outside years 1000–9999. */
+export function isoFromMs(ms: number): string | undefined {
+  if (!Number.isFinite(ms)) return undefined;
+  const whole = Math.floor(ms);
+  return whole < MIN_MS || whole > MAX_MS ? undefined : new Date(whole).toISOString();
+}
+
+/**
+ * Any ISO-8601 date-time text → UTC with milliseconds. Extra fraction digits are truncated (not
+ * rounded), a zone offset is applied, and a text without a zone is read as UTC (documented).
+ */
+export function isoFromText(value: string): string | undefined {
+  if (ISO_MS_UTC.test(value)) {
+    const ms = Date.parse(value);
+    // Date.parse rolls 2026-02-30 over to March: only an exact round trip is a real date.
+    return Number.isNaN(ms) ? undefined : (isoFromMs(ms) === value ? value : undefined);
+  }
+  const m = ISO.exec(value.trim());
+  if (m === null) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4] ?? 0);
+  const minute = Number(m[5] ?? 0);
+  const second = Number(m[6] ?? 0);
+  const millis = Number(((m[7] ?? '') + '000').slice(0, 3));
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (new Date(local).getUTCDate() !== day) return undefined;
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2) || '0');
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  return isoFromMs(local - offsetMinutes * 60_000);
+}
+
+/** Epoch nanoseconds (OTLP `timeUnixNano`, a decimal string or number) → ISO ms; undefined for 0/absent. */
+export function isoFromUnixNano(value: unknown): string | undefined {
+  let digits: string;
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) digits = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) digits = String(value);
+  else return undefined;
+  if (/^0+$/.test(digits)) return undefined;
+  const ms = digits.length > 6 ? Number(digits.slice(0, -6)) : 0;
+  return isoFromMs(ms);
+}
+
+/**
+ * A source timestamp: ISO text, or epoch number in `unit`. With `auto`, numbers below 10^11 are
+ * seconds (Mixpanel's legacy `time`), others milliseconds: 10^11 s is year 5138, 10^11 ms is 1973.
+ */
+export function normalizeTimestamp(value: unknown, unit: 'ms' | 's' | 'auto' = 'ms'): string | undefined {
+  if (typeof value === 'string') {
+    if (/^\d{9,16}(\.\d+)?$/.test(value)) return normalizeTimestamp(Number(value), unit);
+    return isoFromText(value);
+  }
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    const seconds = unit === 's' || (unit === 'auto' && value < 1e11);
+    return isoFromMs(seconds ? value * 1000 : value);
+  }
+  return undefined;
+}
+
+/* ------------------------------------------------------------------ ids */
+
+/** Namespace of Quintet's v5 ids (fixed forever: changing it would change every derived id). */
+export const QUINTET_ID_NAMESPACE = '0f5a1d3e-7c2b-5e4a-9b8d-6c1f2e3a4b5c';
+const NAMESPACE_BYTES = Buffer.from(QUINTET_ID_NAMESPACE.replace(/-/g, ''), 'hex');
+const UUID = /^(?:urn:uuid:)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+
+/** RFC 4122 version-5 (SHA-1, name-based) UUID of `name` in Quintet's namespace. */
+export function deterministicUuid(name: string): string {
+  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
+  const hex = hash.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The canonical id of a source event: the source's own id when it is a UUID (lowercased); a v5 UUID
+ * of `<format>:<id>` when it is another id, so redelivery of the same source event gets the same
+ * canonical id; a random v4 UUID only when the source has no id at all.
+ */
+export function eventId(format: SourceFormat, sourceId: unknown): string {
+  const id = text(sourceId);
+  if (id === undefined) return randomUUID();
+  const uuid = UUID.exec(id);
+  if (uuid !== null) return (uuid[1] as string).toLowerCase();
+  return deterministicUuid(`${format}:${id}`);
+}
+
+/* ------------------------------------------------------------------ names and action types */
+
+/** Override first, then the generic vendor-name normalization (schemas/taxonomy.ts). */
+export function mapVendorName(raw: unknown, defaultDomain: string, context: AdapterContext, path: string): { name: string } | DeadLetter {
+  if (typeof raw !== 'string' || raw.trim() === '') return adaptFailure(TranslationReason.EVENT_NAME_INVALID, 'event name is missing or not a string', path);
+  const override = context.nameOverrides.get(raw);
+  if (override !== undefined) return { name: override };
+  const mapped = vendorNameToTaxonomy(raw, defaultDomain);
+  return mapped.ok ? { name: mapped.name } : adaptFailure(TranslationReason.EVENT_NAME_INVALID, mapped.reason, path);
+}
+
+const VERB_TYPES: ReadonlyArray<[RegExp, ActionType]> = [
+  [/^(create|created|add|added|insert|inserted|upload|uploaded|register|registered|sign_?up|signed_up|invite|invited|submit|submitted|start|started|open|opened|begin|begun)(_|$)/, 'create'],
+  [/^(view|viewed|read|get|list|listed|describe|search|searched|download|downloaded|export|exported|clone|cloned|fetch|fetched|lookup|query)(_|$)/, 'read'],
+  [/^(update|updated|change|changed|modify|modified|set|edit|edited|rename|renamed|enable|enabled|disable|disabled|complete|completed|transfer|transferred|move|moved|replace|replaced)(_|$)/, 'update'],
+  [/^(delete|deleted|remove|removed|destroy|destroyed|archive|archived|terminate|terminated|erase|erased|revoke|revoked|cancel|cancelled|canceled)(_|$)/, 'delete'],
+  [/^(login|logout|logged_in|logged_out|log_in|log_out|sign_in|signed_in|sign_out|signed_out|authenticate|authenticated|authorize|authorized|access|accessed|assume|assumed)(_|$)/, 'access'],
+  [/^(like|liked|unlike|unliked|comment|commented|share|shared|follow|followed|unfollow|unfollowed|post|posted|mention|mentioned|react|reacted|reply|replied)(_|$)/, 'social'],
+];
+
+/** Action type from the action segment of a name (`invoice.created` → create), else `fallback`. */
+export function actionTypeFromVerb(action: string, fallback: ActionType): ActionType {
+  for (const [pattern, type] of VERB_TYPES) if (pattern.test(action)) return type;
+  return fallback;
+}
+
+export const lastSegment = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
+
+/* ------------------------------------------------------------------ results */
+
+export const adaptFailure = (code: string, message: string, path?: string): DeadLetter => deadLetter(TranslationStage.adapt, code, message, path);
+
+export const formatMismatch = (format: SourceFormat, why: string): DeadLetter =>
+  adaptFailure(TranslationReason.FORMAT_UNKNOWN, `not a ${format} payload: ${why}`);
+
+/* ------------------------------------------------------------------ building the event */
+
+export interface EventDraft {
+  id: string;
+  event_timestamp: string;
+  observed_timestamp: string;
+  source: string;
+  action: { name: string; type: ActionType };
+  actor: CanonicalEvent['actor'];
+  entity?: Partial<NonNullable<CanonicalEvent['entity']>> | undefined;
+  context?: DraftContext | undefined;
+}
+type DraftContext = { [K in keyof NonNullable<CanonicalEvent['context']>]?: NonNullable<CanonicalEvent['context']>[K] | undefined };
+
+function pruneRecord(record: RecordField, value: Record<string, unknown>): boolean {
+  let kept = false;
+  for (const name in record.fields) {
+    const child = value[name];
+    if (child === undefined || child === null) {
+      if (name in value) delete value[name];
+      continue;
+    }
+    const field = record.fields[name];
+    if (field?.kind === 'record') {
+      if (!pruneRecord(field, child as Record<string, unknown>) && field.optional) {
+        delete value[name];
+        continue;
+      }
+    } else if (field?.kind === 'json' && !hasKeys(child)) {
+      delete value[name];
+      continue;
+    } else if (field?.kind === 'string' && child === '') {
+      delete value[name];
+      continue;
+    }
+    kept = true;
+  }
+  return kept;
+}
+
+function hasKeys(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  for (const _ in value) return true;
+  return false;
+}
+
+/** Drops undefined/null/empty fields and empty optional records, and stamps spec_version. */
+export function finishEvent(draft: EventDraft): CanonicalEvent {
+  const event = {
+    id: draft.id,
+    event_timestamp: draft.event_timestamp,
+    observed_timestamp: draft.observed_timestamp,
+    source: draft.source,
+    spec_version: CANONICAL_SPEC_VERSION,
+    action: draft.action,
+    actor: draft.actor,
+    entity: draft.entity,
+    context: draft.context,
+  } as Record<string, unknown>;
+  pruneRecord(CANONICAL_EVENT_FIELDS, event);
+  return event as unknown as CanonicalEvent;
+}
+
+/** Context fields as plain strings for `attributes`: only scalars, keys as given. */
+export function scalarAttributes(entries: ReadonlyArray<readonly [string, unknown]>, into: JsonObject = {}): JsonObject {
+  for (const [key, value] of entries) {
+    if (typeof value === 'string' ? value !== '' : typeof value === 'number' ? Number.isFinite(value) : typeof value === 'boolean') {
+      into[key] = value as string | number | boolean;
+    }
+  }
+  return into;
+}

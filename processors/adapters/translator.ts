@@ -1,0 +1,125 @@
+/**
+ * CanonicalTranslator: the one entry point the ingest topology (and `quintet convert`) calls to turn
+ * one raw record into canonical events:
+ *
+ *   limits (size before decoding, UTF-8) → parse → structural limits → detect → adapt → validate
+ *   (taxonomy + JSON Schema + tracking plan)
+ *
+ * Pure and synchronous: no I/O, no clock (the caller passes `now`). A record yields many events for
+ * batch shapes (CloudTrail `Records`, Segment `batch`, Amplitude `events`, OTLP resourceLogs, arrays);
+ * the record is all-or-nothing: one bad element rejects the record, naming the element's path.
+ */
+import { deadLetter, ok, type StepResult } from '../../core/result.js';
+import type { CanonicalEvent } from '../../schemas/canonical-event.js';
+import type { TrackingPlan } from '../../schemas/tracking-plan.js';
+import { CanonicalValidator } from '../validation/canonical-validator.js';
+import { checkStructure, DEFAULT_EVENT_LIMITS, decodeRaw, type EventLimits, parseJson } from '../validation/limits.js';
+import { TranslationReason, TranslationStage } from '../validation/reasons.js';
+import { adaptAmplitude } from './amplitude.js';
+import { adaptAuth0 } from './auth0.js';
+import { adaptCanonical } from './canonical.js';
+import { adaptCloudEvents } from './cloudevents.js';
+import { adaptCloudTrail } from './cloudtrail.js';
+import { type Adapter, type AdapterContext, isoFromMs, SOURCE_FORMATS, type SourceFormat } from './common.js';
+import { detectFormat } from './detect.js';
+import { adaptGitHub } from './github.js';
+import { adaptMixpanel } from './mixpanel.js';
+import { adaptOtel } from './otel.js';
+import { adaptSegment } from './segment.js';
+
+export { SOURCE_FORMATS, type SourceFormat } from './common.js';
+
+export const ADAPTERS: Readonly<Record<SourceFormat, Adapter>> = {
+  segment: adaptSegment,
+  mixpanel: adaptMixpanel,
+  amplitude: adaptAmplitude,
+  cloudtrail: adaptCloudTrail,
+  auth0: adaptAuth0,
+  github: adaptGitHub,
+  otel: adaptOtel,
+  cloudevents: adaptCloudEvents,
+  canonical: adaptCanonical,
+};
+
+export type FormatChoice = SourceFormat | 'auto';
+
+export interface TranslatorOptions {
+  /** From QuintetConfig.limits; defaults to DEFAULT_EVENT_LIMITS. */
+  readonly limits?: EventLimits;
+  readonly trackingPlan?: TrackingPlan;
+  /** Vendor event name → canonical name, applied before the generic normalization. */
+  readonly nameOverrides?: Readonly<Record<string, string>>;
+  /** Format used when an input does not say; default `auto`. */
+  readonly format?: FormatChoice;
+}
+
+export interface TranslationInput {
+  readonly value: Buffer | Uint8Array | string;
+  /** Kafka/HTTP headers; `ce_*` headers mean CloudEvents binary mode. */
+  readonly headers?: Readonly<Record<string, string | Buffer | Uint8Array | undefined>>;
+  readonly format?: FormatChoice;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Header names lowercased, values as UTF-8 text. */
+function normalizeHeaders(headers: TranslationInput['headers']): Readonly<Record<string, string>> {
+  if (headers === undefined) return NO_HEADERS;
+  let out: Record<string, string> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    (out ??= {})[name.toLowerCase()] = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+  }
+  return out ?? NO_HEADERS;
+}
+
+export function isFormatChoice(value: string): value is FormatChoice {
+  return value === 'auto' || (SOURCE_FORMATS as readonly string[]).includes(value);
+}
+
+export class CanonicalTranslator {
+  readonly #limits: EventLimits;
+  readonly #validator: CanonicalValidator;
+  readonly #overrides: ReadonlyMap<string, string>;
+  readonly #format: FormatChoice;
+
+  constructor(options: TranslatorOptions = {}) {
+    this.#limits = options.limits ?? DEFAULT_EVENT_LIMITS;
+    this.#validator = new CanonicalValidator({ trackingPlan: options.trackingPlan });
+    this.#overrides = new Map(Object.entries(options.nameOverrides ?? {}));
+    this.#format = options.format ?? 'auto';
+  }
+
+  translate(input: TranslationInput, now: number): StepResult<CanonicalEvent[]> {
+    const text = decodeRaw(input.value, this.#limits);
+    if (text.kind !== 'ok') return text;
+    const parsed = parseJson(text.value);
+    if (parsed.kind !== 'ok') return parsed;
+    const checked = checkStructure(parsed.value, this.#limits);
+    if (checked.kind !== 'ok') return checked;
+    return this.translateParsed(checked.value, now, input.headers, input.format);
+  }
+
+  /** For callers that already parsed and limit-checked the payload (checkStructure). */
+  translateParsed(payload: unknown, now: number, rawHeaders?: TranslationInput['headers'], formatChoice?: FormatChoice): StepResult<CanonicalEvent[]> {
+    const headers = normalizeHeaders(rawHeaders);
+    const choice = formatChoice ?? this.#format;
+    const format = choice === 'auto' ? detectFormat(payload, headers) : choice;
+    if (format === undefined) return deadLetter(TranslationStage.detect, TranslationReason.FORMAT_UNKNOWN, 'payload matches no supported source format');
+    const observed = isoFromMs(now);
+    if (observed === undefined) throw new RangeError('now must be epoch milliseconds between years 1000 and 9999');
+    const context: AdapterContext = { now, observed, nameOverrides: this.#overrides, headers };
+    const adapted = ADAPTERS[format](payload, context);
+    if (adapted.kind !== 'ok') return adapted;
+    const events = adapted.value;
+    for (let i = 0; i < events.length; i++) {
+      const valid = this.#validator.validate(events[i] as CanonicalEvent);
+      if (valid.kind !== 'ok') {
+        if (valid.kind === 'deadLetter' && events.length > 1) return { ...valid, message: `event ${i}: ${valid.message}` };
+        return valid;
+      }
+    }
+    return ok(events);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Input limits (design Part 8.3, "unbounded metadata"): size checked before decoding, then UTF-8,
+ * JSON, and a structural walk for depth, keys per object, string length, non-finite numbers and
+ * `__proto__` keys. Every violation is a deadLetter with a stable code; nothing here throws on input.
+ *
+ * Depth is checked after JSON.parse by an iterative walk: V8's JSON.parse is itself iterative
+ * (tested with a million nested arrays), memory is already bounded by maxEventBytes, and the walk is
+ * needed anyway for the other limits. Nothing recursive ever touches unchecked input.
+ */
+import { deadLetter, ok, type StepResult } from '../../core/result.js';
+import { TranslationReason, TranslationStage } from './reasons.js';
+
+export interface EventLimits {
+  readonly maxEventBytes: number;
+  readonly maxProperties: number;
+  readonly maxDepth: number;
+  readonly maxStringLength: number;
+}
+
+/** The defaults of QuintetConfig.limits (core/config.ts). */
+export const DEFAULT_EVENT_LIMITS: EventLimits = Object.freeze({
+  maxEventBytes: 1024 * 1024,
+  maxProperties: 255,
+  maxDepth: 16,
+  maxStringLength: 8192,
+});
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Size (before anything else) and UTF-8 validity of a raw record. */
+export function decodeRaw(value: Buffer | Uint8Array | string, limits: EventLimits): StepResult<string> {
+  if (typeof value === 'string') {
+    // A JS string may hold lone surrogates, which UTF-8 cannot carry: same error as bad bytes.
+    if (value.length > limits.maxEventBytes || Buffer.byteLength(value, 'utf8') > limits.maxEventBytes) return tooLarge(limits);
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) return deadLetter(TranslationStage.limits, TranslationReason.UTF8_INVALID, 'text holds unpaired UTF-16 surrogates');
+    return ok(value);
+  }
+  if (value.byteLength > limits.maxEventBytes) return tooLarge(limits);
+  try {
+    return ok(utf8.decode(value));
+  } catch {
+    return deadLetter(TranslationStage.limits, TranslationReason.UTF8_INVALID, 'bytes are not valid UTF-8');
+  }
+}
+
+const tooLarge = (limits: EventLimits) =>
+  deadLetter(TranslationStage.limits, TranslationReason.EVENT_TOO_LARGE, `event is larger than ${limits.maxEventBytes} bytes`);
+
+/** JSON.parse without echoing input: V8's messages quote a slice of the text, which may be PII. */
+export function parseJson(text: string): StepResult<unknown> {
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position === undefined ? (text.trim() === '' ? ' (empty)' : '') : ` at position ${position}`;
+    return deadLetter(TranslationStage.parse, TranslationReason.JSON_INVALID, `not valid JSON${where}`);
+  }
+}
+
+/**
+ * Walks a parsed JSON value without recursion and checks every limit. Arrays count toward depth but
+ * not toward maxProperties (a CloudTrail file legitimately holds many records; size bounds them).
+ */
+export function checkStructure(root: unknown, limits: EventLimits): StepResult<unknown> {
+  // Parallel stacks of values and their depths avoid allocating a tuple per node.
+  const values: unknown[] = [root];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof value === 'string') {
+      if (value.length > limits.maxStringLength) return stringTooLong(limits);
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return deadLetter(TranslationStage.limits, TranslationReason.NUMBER_INVALID, 'a number is out of the double range');
+    } else if (value !== null && typeof value === 'object') {
+      if (depth > limits.maxDepth) return deadLetter(TranslationStage.limits, TranslationReason.DEPTH_EXCEEDED, `nesting deeper than ${limits.maxDepth}`);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const child: unknown = value[i];
+          if (child !== null && typeof child === 'object') {
+            values.push(child);
+            depths.push(depth + 1);
+          } else if (typeof child === 'string' || typeof child === 'number') {
+            values.push(child);
+            depths.push(depth);
+          }
+        }
+      } else {
+        let count = 0;
+        for (const key in value) {
+          if (!Object.hasOwn(value, key)) continue;
+          count++;
+          if (key === '__proto__') return deadLetter(TranslationStage.limits, TranslationReason.KEY_FORBIDDEN, 'a "__proto__" key is not accepted');
+          if (key.length > limits.maxStringLength) return stringTooLong(limits);
+          const child: unknown = (value as Record<string, unknown>)[key];
+          if (child !== null && typeof child === 'object') {
+            values.push(child);
+            depths.push(depth + 1);
+          } else if (typeof child === 'string' || typeof child === 'number') {
+            values.push(child);
+            depths.push(depth);
+          }
+        }
+        if (count > limits.maxProperties) {
+          return deadLetter(TranslationStage.limits, TranslationReason.TOO_MANY_PROPERTIES, `an object has more than ${limits.maxProperties} properties`);
+        }
+      }
+    }
+  }
+  return ok(root);
+}
+
+const stringTooLong = (limits: EventLimits) =>
+  deadLetter(TranslationStage.limits, TranslationReason.STRING_TOO_LONG, `a string is longer than ${limits.maxStringLength} characters`);
+
+/** decodeRaw → parseJson → checkStructure. */
+export function parseWithinLimits(value: Buffer | Uint8Array | string, limits: EventLimits): StepResult<unknown> {
+  const text = decodeRaw(value, limits);
+  if (text.kind !== 'ok') return text;
+  const parsed = parseJson(text.value);
+  if (parsed.kind !== 'ok') return parsed;
+  return checkStructure(parsed.value, limits);
+}

@@ -1,0 +1,134 @@
+/**
+ * The canonical event's Avro schema (wire format of the canonical topic), generated from
+ * CANONICAL_EVENT_FIELDS, and the conversions between a CanonicalEvent (+ ChainLink) and an Avro record.
+ *
+ * Choices (see docs/canonical-model.md):
+ * - Record `io.quintet.CanonicalEvent`; nested records are named `io.quintet.<Name>` (Action, Actor, …).
+ * - Every optional field is `["null", T]` with default null, so adding an optional field stays
+ *   BACKWARD and FORWARD compatible.
+ * - Enumerations (action.type, actor.type, status) are Avro strings, validated by the JSON Schema: an
+ *   Avro enum would make every new value a breaking change for old readers.
+ * - Free-form objects (details, audit request/response, analytics properties/snapshot, attributes)
+ *   are JSON text (`string`, doc says "JSON-encoded object"). Avro cannot type arbitrary JSON without a
+ *   recursive union that is slower to encode and awkward in every consumer; ClickHouse and Redis read
+ *   models store them as JSON anyway.
+ * - Timestamps stay ISO-8601 strings (`YYYY-MM-DDTHH:mm:ss.sssZ`) so that the Avro record, the JSON
+ *   form and the hash-chain serialization carry the very same text.
+ * - The hash-chain link is an optional `chain` field (record `io.quintet.ChainLink`) at the end of the
+ *   event record: the chain engineer hashes the event without it and then sets it; one subject,
+ *   one schema, and readers that do not care about the chain ignore it.
+ */
+import avro from 'avsc';
+import type { CanonicalEvent, ChainLink, JsonObject } from './canonical-event.js';
+import { AVRO_NAMESPACE, CANONICAL_EVENT_FIELDS, CHAIN_LINK_FIELDS, type Field, type RecordField } from './canonical-fields.js';
+
+type AvroSchema = string | Record<string, unknown> | Array<AvroSchema>;
+
+function avroTypeOf(field: Field): AvroSchema {
+  switch (field.kind) {
+    case 'string':
+    case 'enum':
+    case 'json':
+      return 'string';
+    case 'number':
+      return 'double';
+    case 'integer':
+      return 'long';
+    case 'record':
+      return avroRecord(field);
+  }
+}
+
+function fieldDoc(field: Field): string {
+  if (field.kind === 'json') return `${field.doc} JSON-encoded object.`;
+  if (field.kind === 'enum') return `${field.doc} One of: ${field.values.join(', ')} (more may be added).`;
+  return field.doc;
+}
+
+function avroRecord(record: RecordField, extra: Array<Record<string, unknown>> = []): Record<string, unknown> {
+  const fields = Object.entries(record.fields).map(([name, field]) => {
+    const type = avroTypeOf(field);
+    return field.optional ? { name, type: ['null', type], default: null, doc: fieldDoc(field) } : { name, type, doc: fieldDoc(field) };
+  });
+  return { type: 'record', name: record.avroName, namespace: AVRO_NAMESPACE, doc: record.doc, fields: [...fields, ...extra] };
+}
+
+/** The Avro schema of the canonical topic's values: the event plus its optional chain link. */
+export function canonicalEventAvroSchema(): Record<string, unknown> {
+  return avroRecord(CANONICAL_EVENT_FIELDS, [
+    { name: 'chain', type: ['null', avroRecord(CHAIN_LINK_FIELDS)], default: null, doc: CHAIN_LINK_FIELDS.doc },
+  ]);
+}
+
+export const CANONICAL_AVRO_FULL_NAME = `${AVRO_NAMESPACE}.${CANONICAL_EVENT_FIELDS.avroName}`;
+
+let avroType: avro.Type | undefined;
+/** The avsc Type of canonicalEventAvroSchema(), built once. */
+export function canonicalAvroType(): avro.Type {
+  avroType ??= avro.Type.forSchema(canonicalEventAvroSchema() as avro.Schema);
+  return avroType;
+}
+
+/** A canonical event as stored on the canonical topic: the event and, once chained, its link. */
+export interface CanonicalEnvelope {
+  readonly event: CanonicalEvent;
+  readonly chain?: ChainLink;
+}
+
+type AvroValue = string | number | null | { [key: string]: AvroValue };
+
+function toAvroFields(record: RecordField, value: Record<string, unknown>): Record<string, AvroValue> {
+  const out: Record<string, AvroValue> = {};
+  for (const name in record.fields) {
+    const field = record.fields[name] as Field;
+    const child = value[name];
+    if (child === undefined || child === null) {
+      out[name] = null;
+    } else if (field.kind === 'record') {
+      out[name] = toAvroFields(field, child as Record<string, unknown>);
+    } else if (field.kind === 'json') {
+      out[name] = JSON.stringify(child);
+    } else {
+      out[name] = child as string | number;
+    }
+  }
+  return out;
+}
+
+function fromAvroFields(record: RecordField, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name in record.fields) {
+    const field = record.fields[name] as Field;
+    const child = value[name];
+    if (child === undefined || child === null) continue;
+    if (field.kind === 'record') out[name] = fromAvroFields(field, child as Record<string, unknown>);
+    else if (field.kind === 'json') out[name] = JSON.parse(child as string) as JsonObject;
+    else out[name] = child;
+  }
+  return out;
+}
+
+/** CanonicalEvent (+ chain) → plain Avro record for `canonicalAvroType()` / the schema registry. */
+export function toAvroRecord(envelope: CanonicalEnvelope): Record<string, AvroValue> {
+  const record = toAvroFields(CANONICAL_EVENT_FIELDS, envelope.event as unknown as Record<string, unknown>);
+  record.chain = envelope.chain === undefined ? null : toAvroFields(CHAIN_LINK_FIELDS, envelope.chain as unknown as Record<string, unknown>);
+  return record;
+}
+
+/** Avro record (as decoded by avsc or the registry) → CanonicalEvent (+ chain); absent fields are omitted, not null. */
+export function fromAvroRecord(record: Record<string, unknown>): CanonicalEnvelope {
+  const event = fromAvroFields(CANONICAL_EVENT_FIELDS, record) as unknown as CanonicalEvent;
+  const chain = record.chain;
+  return chain === null || chain === undefined
+    ? { event }
+    : { event, chain: fromAvroFields(CHAIN_LINK_FIELDS, chain as Record<string, unknown>) as unknown as ChainLink };
+}
+
+/** Avro binary (no registry framing) of one envelope; for tests, files and the embedded mode. */
+export function encodeCanonicalAvro(envelope: CanonicalEnvelope): Buffer {
+  return canonicalAvroType().toBuffer(toAvroRecord(envelope));
+}
+
+export function decodeCanonicalAvro(buffer: Buffer): CanonicalEnvelope {
+  return fromAvroRecord(canonicalAvroType().fromBuffer(buffer) as Record<string, unknown>);
+}

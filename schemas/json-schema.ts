@@ -1,0 +1,115 @@
+/**
+ * The canonical event's JSON Schema (draft-07), generated from CANONICAL_EVENT_FIELDS, and its
+ * precompiled ajv validator. Records are closed (`additionalProperties: false`): a typo in a canonical
+ * producer is an error, not a silently ignored field.
+ */
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { CANONICAL_EVENT_FIELDS, type Field, type RecordField } from './canonical-fields.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext its default import is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv,
+  formats: string[],
+) => Ajv;
+
+export const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$';
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const SEGMENT = '[a-z][a-z0-9]*(?:_[a-z0-9]+)*';
+export const EVENT_NAME_PATTERN = `^${SEGMENT}\\.${SEGMENT}\\.${SEGMENT}$`;
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(field: Field): JsonSchema {
+  const base: JsonSchema = { description: field.doc };
+  switch (field.kind) {
+    case 'string':
+      switch (field.format) {
+        case 'uuid':
+          return { ...base, type: 'string', format: 'uuid', pattern: UUID_PATTERN };
+        case 'timestamp':
+          return { ...base, type: 'string', format: 'date-time', pattern: TIMESTAMP_PATTERN };
+        case 'uri-reference':
+          return { ...base, type: 'string', format: 'uri-reference', minLength: 1, maxLength: 2048 };
+        case 'ip':
+          return { ...base, type: 'string', format: 'ipv4-or-ipv6' };
+        case 'event-name':
+          return { ...base, type: 'string', pattern: EVENT_NAME_PATTERN, maxLength: 200 };
+        case 'trace-id':
+          return { ...base, type: 'string', pattern: '^[0-9a-f]{32}$' };
+        case 'span-id':
+          return { ...base, type: 'string', pattern: '^[0-9a-f]{16}$' };
+        case 'none':
+          return { ...base, type: 'string' };
+      }
+      break;
+    case 'number':
+      return { ...base, type: 'number' };
+    case 'integer':
+      return { ...base, type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+    case 'enum':
+      return { ...base, type: 'string', enum: [...field.values] };
+    case 'json':
+      return { ...base, type: 'object' };
+    case 'record':
+      return recordSchema(field);
+  }
+}
+
+function recordSchema(record: RecordField): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [name, field] of Object.entries(record.fields)) {
+    properties[name] = schemaOf(field);
+    if (!field.optional) required.push(name);
+  }
+  const schema: JsonSchema = { description: record.doc, type: 'object', properties, additionalProperties: false };
+  if (required.length > 0) schema.required = required;
+  return schema;
+}
+
+/** The canonical event JSON Schema (draft-07). */
+export function canonicalEventJsonSchema(): JsonSchema {
+  const schema = recordSchema(CANONICAL_EVENT_FIELDS);
+  const actor = (schema.properties as Record<string, JsonSchema>).actor as JsonSchema;
+  // An actor is identified (raw id before the vault, pseudonym after) unless it is anonymous and
+  // the source gave nothing to identify it by (e.g. a failed login with no user).
+  actor.if = { properties: { type: { const: 'anonymous' } }, required: ['type'] };
+  actor.else = { anyOf: [{ required: ['id'] }, { required: ['pseudonym'] }] };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://quintet.dev/schemas/canonical-event.json',
+    title: 'CanonicalActivityEvent',
+    ...schema,
+  };
+}
+
+/** A configured ajv instance: draft-07, strict, with the formats the canonical schema uses. */
+export function createAjv(): Ajv {
+  const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: false, allowUnionTypes: true });
+  addFormats(ajv, ['date-time', 'uuid', 'uri-reference', 'uri', 'email', 'ipv4', 'ipv6', 'date', 'time']);
+  ajv.addFormat('ipv4-or-ipv6', { type: 'string', validate: (value: string) => isIP(value) !== 0 });
+  return ajv;
+}
+
+let compiled: ValidateFunction | undefined;
+
+/** The precompiled validator, built on first use and shared. */
+export function canonicalEventValidator(): ValidateFunction {
+  compiled ??= createAjv().compile(canonicalEventJsonSchema());
+  return compiled;
+}
+
+/** One PII-free sentence from an ajv error: names the JSON path and the rule, never the value. */
+export function describeAjvError(error: ErrorObject | undefined): { path: string; message: string } {
+  if (error === undefined) return { path: '', message: 'does not match the canonical schema' };
+  const path = error.instancePath === '' ? '/' : error.instancePath;
+  if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty?: unknown }).additionalProperty ?? '');
+    // The property name comes from input: show it only when it is a plain identifier.
+    const shown = /^[A-Za-z0-9_]{1,64}$/.test(extra) ? ` "${extra}"` : '';
+    return { path, message: `${path}: unknown property${shown}` };
+  }
+  return { path, message: `${path}: ${error.message ?? error.keyword}` };
+}
