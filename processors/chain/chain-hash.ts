@@ -1,0 +1,87 @@
+/**
+ * The hash of one chain entry (docs/hash-chain.md, "Construction", is the normative text; keep in sync):
+ *
+ *   M = "QUINTET-CHAIN-V1"            16 ASCII bytes
+ *     ‖ 0x00
+ *     ‖ uint32 big-endian  partition
+ *     ‖ uint64 big-endian  sequence
+ *     ‖ uint8              length of key_id in bytes
+ *     ‖ key_id             ASCII
+ *     ‖ previous hash      32 raw bytes (32 zero bytes for sequence 0)
+ *     ‖ uint32 big-endian  length of E in bytes
+ *     ‖ E                  UTF-8 bytes of the RFC 8785 canonical JSON of the event (without its chain link)
+ *   hash = lower-case hex of HMAC-SHA256(key[key_id], M)
+ *
+ * Fixed-width and length-prefixed fields make the framing unambiguous; binding partition, sequence and
+ * key id into M means an entry cannot be moved to another position, chain or key without detection.
+ */
+import { createHmac } from 'node:crypto';
+import type { KeyRing } from '../../core/config.js';
+import { QuintetError } from '../../core/errors.js';
+import type { CanonicalEvent } from '../../schemas/canonical-event.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const CHAIN_DOMAIN = 'QUINTET-CHAIN-V1';
+export const GENESIS_HASH = '0'.repeat(64);
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** HMAC keys of the chain by id; the active one chains new entries, all of them verify. */
+export class ChainKeyRing {
+  readonly activeKeyId: string;
+  readonly #keys: ReadonlyMap<string, Buffer>;
+
+  constructor(activeKeyId: string, keys: ReadonlyMap<string, Buffer>) {
+    if (!keys.has(activeKeyId)) throw new QuintetError('CHAIN_KEY_INVALID', `active chain key ${activeKeyId} is not in the ring`);
+    for (const [id, key] of keys) {
+      if (!/^[\x21-\x7e]{1,255}$/.test(id)) throw new QuintetError('CHAIN_KEY_INVALID', 'chain key ids are 1–255 printable ASCII characters');
+      if (key.length < 16) throw new QuintetError('CHAIN_KEY_INVALID', `chain key ${id} must be at least 16 bytes`, { details: { keyId: id } });
+    }
+    this.activeKeyId = activeKeyId;
+    this.#keys = keys;
+  }
+
+  static fromConfig(ring: KeyRing | undefined): ChainKeyRing {
+    if (ring === undefined) throw new QuintetError('CHAIN_NOT_CONFIGURED', 'the hash chain needs secrets.chainKeys (QUINTET_CHAIN_KEYS)');
+    return new ChainKeyRing(ring.activeKeyId, new Map([...ring.keys].map(([id, secret]) => [id, Buffer.from(secret.reveal(), 'base64')])));
+  }
+
+  /** The same keys with another active one (rotation: new entries use it from the next sequence on). */
+  withActive(keyId: string): ChainKeyRing {
+    return new ChainKeyRing(keyId, this.#keys);
+  }
+
+  key(keyId: string): Buffer | undefined {
+    return this.#keys.get(keyId);
+  }
+}
+
+export interface ChainPosition {
+  readonly partition: number;
+  readonly sequence: number;
+  readonly keyId: string;
+  /** Hex hash of the previous entry; GENESIS_HASH for sequence 0. */
+  readonly previousHash: string;
+}
+
+/** The exact bytes M that the HMAC covers. */
+export function chainMessage(position: ChainPosition, event: CanonicalEvent): Buffer {
+  const { partition, sequence, keyId, previousHash } = position;
+  if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff) throw new QuintetError('CHAIN_INPUT_INVALID', 'partition out of range');
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new QuintetError('CHAIN_INPUT_INVALID', 'sequence out of range');
+  if (!HASH_PATTERN.test(previousHash)) throw new QuintetError('CHAIN_INPUT_INVALID', 'previous hash is not 64 lower-case hex digits');
+  const keyIdBytes = Buffer.from(keyId, 'ascii');
+  const body = Buffer.from(canonicalJson(event), 'utf8');
+  const head = Buffer.alloc(16 + 1 + 4 + 8 + 1);
+  head.write(CHAIN_DOMAIN, 0, 'ascii');
+  head.writeUInt8(0, 16);
+  head.writeUInt32BE(partition, 17);
+  head.writeBigUInt64BE(BigInt(sequence), 21);
+  head.writeUInt8(keyIdBytes.length, 29);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, keyIdBytes, Buffer.from(previousHash, 'hex'), length, body]);
+}
+
+export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent): string {
+  return createHmac('sha256', key).update(chainMessage(position, event)).digest('hex');
+}
