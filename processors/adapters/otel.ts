@@ -65,7 +65,9 @@ export function fromAnyValue(value: unknown): JsonValue | undefined {
     return values.map((v) => fromAnyValue(v) ?? null);
   }
   if (isObject(value.kvlistValue)) return fromKeyValues(value.kvlistValue.values) ?? {};
-  return undefined;
+  // An empty AnyValue is OTLP's null.
+  for (const _ in value) return undefined;
+  return null;
 }
 
 /** OTLP `[{key, value: AnyValue}]` → object. */
