@@ -8,7 +8,7 @@
  * `param_<name>`, without them each value is inlined by `sql-literal.ts`, the one escaping function.
  */
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { QuintetConfig } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import { inlineParameters, sqlIdentifier, type QueryParameters } from './sql-literal.js';
@@ -115,6 +115,9 @@ export class ClickHouseServer {
       request_timeout: options.requestTimeoutMs ?? 30_000,
       // 18.16 answers plain HTTP; compressed responses help large dashboard results.
       compression: { request: false, response: true },
+      // Failures surface as errors to the caller (the sink counts and logs its retries); the client's
+      // own error log would print request details on every retry.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return new ClickHouseServer(client, options.database, options.capabilities ?? {});
   }
