@@ -11,7 +11,7 @@ import { CONFIG_KEYS } from '../../../core/config.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const stack = `${root}deploy/local/stack`;
 // Port overrides of the caller must not leak into what is checked against the defaults.
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QUINTET_STACK_')));
+const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QUINTET_STACK_')));
 
 describe('deploy/local/stack', () => {
   it('has scripts that bash can parse', () => {
@@ -20,7 +20,7 @@ describe('deploy/local/stack', () => {
   });
 
   it('prints, with `env`, the configuration variables at their default values', () => {
-    const output = execFileSync('bash', [stack, 'env'], { env: cleanEnv, encoding: 'utf8' });
+    const output = execFileSync('bash', [stack, 'env'], { env: cleanEnv(), encoding: 'utf8' });
     const printed = new Map([...output.matchAll(/^export (QUINTET_[A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]));
     expect(printed.size).toBeGreaterThanOrEqual(4);
     for (const [name, value] of printed) {
