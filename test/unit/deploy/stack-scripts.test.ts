@@ -11,7 +11,9 @@ import { CONFIG_KEYS } from '../../../core/config.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const stack = `${root}deploy/local/stack`;
 // Port overrides of the caller must not leak into what is checked against the defaults.
-const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QUINTET_STACK_')));
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('QUINTET_STACK_')));
+}
 
 describe('deploy/local/stack', () => {
   it('has scripts that bash can parse', () => {
