@@ -19,7 +19,7 @@ export interface WriterSchemaSource {
 
 export interface ConfluentAvroCodecOptions {
   /** Decode every record into this schema (Avro schema resolution); default: the writer schema. */
-  readonly readerSchema?: avro.Schema | avro.Type;
+  readonly readerSchema?: object | avro.Type;
 }
 
 type MaybePromise<T> = T | Promise<T>;

@@ -33,7 +33,7 @@ export interface ConfluentAvroSerdeOptions<T> {
    * Decode into this schema instead of each record's writer schema (Avro schema resolution). Default:
    * `schema`, so a consumer sees records of older and newer writers in the shape it was built for.
    */
-  readonly readerSchema?: avro.Schema | avro.Type;
+  readonly readerSchema?: object | avro.Type;
   readonly toAvro?: (value: T) => unknown;
   readonly fromAvro?: (record: unknown) => T;
 }
@@ -41,7 +41,7 @@ export interface ConfluentAvroSerdeOptions<T> {
 export function confluentAvroSerde<T>(connection: SchemaRegistryConnection, options: ConfluentAvroSerdeOptions<T>): Serde<T> {
   const suffix = options.isKey === true ? 'key' : 'value';
   const subjectOf = options.subjectOf ?? ((topic: string) => `${topic}-${suffix}`);
-  const readerSchema = options.readerSchema ?? (typeof options.schema === 'string' ? (JSON.parse(options.schema) as avro.Schema) : options.schema);
+  const readerSchema = options.readerSchema ?? (typeof options.schema === 'string' ? (JSON.parse(options.schema) as object) : options.schema);
   const codec = new ConfluentAvroCodec<unknown>(connection, { readerSchema });
   const toAvro = options.toAvro ?? ((value: T) => value);
   const fromAvro = options.fromAvro ?? ((record: unknown) => record as T);

@@ -28,8 +28,8 @@ export interface RegisterOptions {
   readonly compatibility?: CompatibilityLevel;
 }
 
-/** The schema an Avro value is written with: a parsed JSON schema object or its text. */
-export type AvroSchemaDefinition = avro.Schema | string;
+/** An Avro schema as JSON (e.g. `canonicalEventAvroSchema()`) or as its text. */
+export type AvroSchemaDefinition = object | string;
 
 /** Turns the library's and fetch's failures into SchemaRegistryError with a stable code. */
 export function toSchemaRegistryError(error: unknown, action: string, details: Record<string, unknown> = {}): SchemaRegistryError {
