@@ -22,8 +22,8 @@ import type {
 } from '../../processors/feeds/stores.js';
 import { DEFAULT_KEY_PREFIX, feedMember, FeedKeys, parseFeedMember } from './keys.js';
 import {
-  activityAppend,
   FEED_SCRIPTS,
+  feedWriteBatch,
   feedRange,
   inboxRemoveAuthor,
   notificationCounts,
@@ -42,7 +42,9 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 export function defineFeedScripts(redis: Redis): void {
   const commands = redis as unknown as Record<string, unknown>;
   for (const s of FEED_SCRIPTS) {
-    if (typeof commands[s.name] !== 'function') redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+    if (typeof commands[s.name] === 'function') continue;
+    // numberOfKeys -1: the caller passes the key count first (scripts with a variable number of keys).
+    redis.defineCommand(s.name, s.numberOfKeys >= 0 ? { numberOfKeys: s.numberOfKeys, lua: s.lua } : { lua: s.lua });
   }
 }
 
@@ -77,6 +79,8 @@ function positions(flat: unknown): FeedPosition[] {
 export interface RedisFeedStoreOptions {
   /** Key prefix (default `quintet`); tests use a random one. */
   readonly keyPrefix?: string;
+  /** RedisInboxStore only: inbox writes per script call. */
+  readonly chunkWrites?: number;
 }
 
 export class RedisFollowGraphStore implements FollowGraphStore {
@@ -154,6 +158,8 @@ export class RedisFollowGraphStore implements FollowGraphStore {
 
 export class RedisInboxStore implements InboxStore {
   readonly keys: FeedKeys;
+  /** Inbox writes per script call (default 4,000): bounds how long one call holds Redis (a few ms). */
+  readonly chunkWrites: number;
 
   constructor(
     readonly redis: Redis,
@@ -162,38 +168,59 @@ export class RedisInboxStore implements InboxStore {
   ) {
     if (!Number.isSafeInteger(cap) || cap < 1) throw new RangeError('feed cap must be a positive integer');
     this.keys = new FeedKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.chunkWrites = options.chunkWrites ?? 4_000;
     defineFeedScripts(redis);
   }
 
   /**
-   * One pipeline for the whole batch: per item one script call (body + activity feed + trim), per inbox one
-   * ZADD carrying all of the batch's items for it and one ZREMRANGEBYRANK. A redelivered batch re-adds
-   * the same members with the same scores: no duplicates.
+   * One pipeline for the whole batch, carrying one script call per chunk of about `chunkWrites` inbox
+   * writes (feedWriteBatch: bodies, activity feeds, inbox ZADDs and trims all inside Redis). Chunks bound
+   * how long one script holds Redis. A redelivered batch re-adds the same members with the same scores:
+   * no duplicates.
    */
   async writeBatch(writes: readonly InboxWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const pipeline = this.redis.pipeline();
-    const append = call(pipeline, activityAppend);
+    const write = call(pipeline, feedWriteBatch);
+    let chunk: InboxWrite[] = [];
+    let chunkWrites = 0;
+    const flush = (): void => {
+      if (chunk.length > 0) void write(...this.#chunkArguments(chunk));
+      chunk = [];
+      chunkWrites = 0;
+    };
+    for (const w of writes) {
+      chunk.push(w);
+      chunkWrites += w.inboxes.length + 1;
+      if (chunkWrites >= this.chunkWrites) flush();
+    }
+    flush();
+    await execOrThrow(pipeline, 'feed write batch');
+  }
+
+  #chunkArguments(chunk: readonly InboxWrite[]): (string | number)[] {
+    const keys: string[] = [];
+    const itemArgs: (string | number)[] = [];
     const perInbox = new Map<string, (string | number)[]>();
-    for (const { item, inboxes } of writes) {
+    for (const { item, inboxes } of chunk) {
       const member = feedMember(item.actor, item.id);
-      void append(this.keys.activity(item.actor), this.keys.items(item.actor), item.timestamp, member, item.id, JSON.stringify(item), this.cap);
+      keys.push(this.keys.activity(item.actor), this.keys.items(item.actor));
+      itemArgs.push(item.timestamp, member, item.id, JSON.stringify(item));
       for (const owner of inboxes) {
-        let args = perInbox.get(owner);
-        if (args === undefined) {
-          args = [];
-          perInbox.set(owner, args);
+        let pairs = perInbox.get(owner);
+        if (pairs === undefined) {
+          pairs = [];
+          perInbox.set(owner, pairs);
         }
-        args.push(item.timestamp, member);
+        pairs.push(item.timestamp, member);
       }
     }
-    const trimTo = -(this.cap + 1);
-    for (const [owner, args] of perInbox) {
-      const key = this.keys.inbox(owner);
-      pipeline.zadd(key, ...args);
-      pipeline.zremrangebyrank(key, 0, trimTo);
+    const inboxArgs: (string | number)[] = [];
+    for (const [owner, pairs] of perInbox) {
+      keys.push(this.keys.inbox(owner));
+      inboxArgs.push(pairs.length / 2, ...pairs);
     }
-    await execOrThrow(pipeline, 'feed write batch');
+    return [keys.length, ...keys, this.cap, chunk.length, ...itemArgs, ...inboxArgs];
   }
 
   async range(kind: FeedKind, owner: string, limit: number, after?: FeedPosition): Promise<FeedPosition[]> {

@@ -9,15 +9,15 @@
 import { deadLetter, drop, ok, type StepResult } from '../../core/result.js';
 import type { CanonicalEvent, JsonValue } from '../../schemas/canonical-event.js';
 import { isFeedIdentifier } from '../../connectors/redis/keys.js';
-import { EventNamePatterns } from './event-name-pattern.js';
+import { EventNamePatternSet } from '../../schemas/taxonomy.js';
 
 export const DEFAULT_ERASURE_EVENTS = ['privacy.subject.erased'] as const;
 
 export class ErasureReader {
-  readonly #events: EventNamePatterns;
+  readonly #events: EventNamePatternSet;
 
   constructor(events: readonly string[] = DEFAULT_ERASURE_EVENTS) {
-    this.#events = new EventNamePatterns(events);
+    this.#events = new EventNamePatternSet(events);
   }
 
   wants(event: CanonicalEvent): boolean {

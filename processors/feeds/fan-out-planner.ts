@@ -8,13 +8,13 @@
  */
 import { deadLetter, drop, ok, type StepResult } from '../../core/result.js';
 import type { CanonicalEvent, JsonObject } from '../../schemas/canonical-event.js';
-import { EventNamePatterns } from './event-name-pattern.js';
+import { EventNamePatternSet } from '../../schemas/taxonomy.js';
 import type { FeedItem } from './model.js';
 import { actorPseudonym, eventTimeMs } from './social-events.js';
 import type { InboxWrite } from './stores.js';
 
 export interface FanOutOptions {
-  /** Event names worth a feed item, e.g. `social.post.*` (see EventNamePatterns). */
+  /** Event names worth a feed item, e.g. `social.post.*` (see EventNamePatternSet). */
   readonly patterns?: readonly string[];
   /** Event names excluded even when a pattern matches (default: likes and unlikes, which aggregate instead). */
   readonly excludePatterns?: readonly string[];
@@ -25,20 +25,20 @@ export interface FanOutOptions {
 }
 
 export const DEFAULT_FAN_OUT_PATTERNS = ['social.post.*'] as const;
-export const DEFAULT_FAN_OUT_EXCLUDES = ['**.liked', '**.unliked'] as const;
+export const DEFAULT_FAN_OUT_EXCLUDES = ['*.liked', '*.unliked'] as const;
 export const DEFAULT_CELEBRITY_THRESHOLD = 10_000;
 
 const STAGE = 'fan-out';
 
 export class FanOutPlanner {
-  readonly patterns: EventNamePatterns;
-  readonly excludes: EventNamePatterns;
+  readonly patterns: EventNamePatternSet;
+  readonly excludes: EventNamePatternSet;
   readonly celebrityThreshold: number;
   readonly #detailKeys: readonly string[];
 
   constructor(options: FanOutOptions = {}) {
-    this.patterns = new EventNamePatterns(options.patterns ?? DEFAULT_FAN_OUT_PATTERNS);
-    this.excludes = new EventNamePatterns(options.excludePatterns ?? DEFAULT_FAN_OUT_EXCLUDES);
+    this.patterns = new EventNamePatternSet(options.patterns ?? DEFAULT_FAN_OUT_PATTERNS);
+    this.excludes = new EventNamePatternSet(options.excludePatterns ?? DEFAULT_FAN_OUT_EXCLUDES);
     this.celebrityThreshold = options.celebrityThreshold ?? DEFAULT_CELEBRITY_THRESHOLD;
     if (!Number.isSafeInteger(this.celebrityThreshold) || this.celebrityThreshold < 0) {
       throw new RangeError('celebrityThreshold must be a non-negative integer');

@@ -8,7 +8,7 @@
  */
 import { deadLetter, drop, ok, type StepResult } from '../../core/result.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
-import { EventNamePatterns } from './event-name-pattern.js';
+import { EventNamePatternSet } from '../../schemas/taxonomy.js';
 import { actorPseudonym, DEFAULT_FOLLOWEE_PATH, eventTimeMs, pseudonymAt } from './social-events.js';
 
 export interface FollowGraphOptions {
@@ -25,14 +25,14 @@ export type FollowChange =
 const STAGE = 'follow-graph';
 
 export class FollowGraphUpdater {
-  readonly #followed: EventNamePatterns;
-  readonly #unfollowed: EventNamePatterns;
+  readonly #followed: EventNamePatternSet;
+  readonly #unfollowed: EventNamePatternSet;
   readonly #followeePath: string;
   readonly #removeItems: boolean;
 
   constructor(options: FollowGraphOptions = {}) {
-    this.#followed = new EventNamePatterns(options.followedEvents ?? ['social.user.followed']);
-    this.#unfollowed = new EventNamePatterns(options.unfollowedEvents ?? ['social.user.unfollowed']);
+    this.#followed = new EventNamePatternSet(options.followedEvents ?? ['social.user.followed']);
+    this.#unfollowed = new EventNamePatternSet(options.unfollowedEvents ?? ['social.user.unfollowed']);
     this.#followeePath = options.followeePath ?? DEFAULT_FOLLOWEE_PATH;
     this.#removeItems = options.removeItemsOnUnfollow ?? false;
   }

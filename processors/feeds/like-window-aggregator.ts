@@ -10,7 +10,7 @@
  */
 import { deadLetter, drop, ok, type StepResult } from '../../core/result.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
-import { EventNamePatterns } from './event-name-pattern.js';
+import { EventNamePatternSet } from '../../schemas/taxonomy.js';
 import type { NotificationItem } from './model.js';
 import { actorPseudonym, DEFAULT_OWNER_PATH, eventTimeMs, pseudonymAt } from './social-events.js';
 import type { NotificationUpsert } from './stores.js';
@@ -58,13 +58,13 @@ export class LikeWindowAggregator {
   readonly graceMs: number;
   readonly maxRecentActors: number;
   readonly kind: string;
-  readonly #likes: EventNamePatterns;
-  readonly #unlikes: EventNamePatterns;
+  readonly #likes: EventNamePatternSet;
+  readonly #unlikes: EventNamePatternSet;
   readonly #ownerPath: string;
 
   constructor(options: LikeAggregatorOptions = {}) {
-    this.#likes = new EventNamePatterns(options.likeEvents ?? ['**.liked']);
-    this.#unlikes = new EventNamePatterns(options.unlikeEvents ?? ['**.unliked']);
+    this.#likes = new EventNamePatternSet(options.likeEvents ?? ['*.liked']);
+    this.#unlikes = new EventNamePatternSet(options.unlikeEvents ?? ['*.unliked']);
     this.#ownerPath = options.ownerPath ?? DEFAULT_OWNER_PATH;
     this.windowMs = options.windowMs ?? 3_600_000;
     this.graceMs = options.graceMs ?? 300_000;

@@ -48,6 +48,53 @@ return excess
 };
 
 /**
+ * Writes a chunk of a consumed batch in one call: each item's body and activity entry (trimmed, with the
+ * bodies of trimmed items dropped, as activityAppend), then each inbox's new members (ZADD, then trimmed to
+ * the cap when it overflows). Doing the per-inbox ZADD/trim inside Redis costs a fraction of sending them
+ * as commands: the batch is one round trip and one command to parse.
+ * KEYS: activity₁, items₁, …, activityₙ, itemsₙ, inbox₁, …, inboxₘ.
+ * ARGV: cap, n, then n × (score, member, event id, body JSON), then for each inbox: k, k × (score, member).
+ * Returns the number of inbox members newly added (redeliveries add none).
+ * The keys span many hash slots: this script is for a standalone Redis (or one Sentinel-managed primary).
+ */
+export const feedWriteBatch: FeedScript = {
+  name: 'quintetFeedWriteBatch',
+  numberOfKeys: -1,
+  lua: `
+local cap = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local a = 3
+for i = 1, n do
+  local activity, items = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('HSET', items, ARGV[a + 2], ARGV[a + 3])
+  redis.call('ZADD', activity, ARGV[a], ARGV[a + 1])
+  local excess = redis.call('ZCARD', activity) - cap
+  if excess > 0 then
+    local trimmed = redis.call('ZRANGE', activity, 0, excess - 1)
+    redis.call('ZREMRANGEBYRANK', activity, 0, excess - 1)
+    for _, member in ipairs(trimmed) do
+      local slash = string.find(member, '/', 1, true)
+      if slash then redis.call('HDEL', items, string.sub(member, slash + 1)) end
+    end
+  end
+  a = a + 4
+end
+local added = 0
+for k = 2 * n + 1, #KEYS do
+  local inbox = KEYS[k]
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  for j = 1, count do
+    added = added + redis.call('ZADD', inbox, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+  if redis.call('ZCARD', inbox) > cap then redis.call('ZREMRANGEBYRANK', inbox, 0, -(cap + 1)) end
+end
+return added
+`,
+};
+
+/**
  * One page of a sorted feed in (score desc, member desc) order, strictly after the cursor (score, member):
  * first the members tied at the cursor's score that sort below the cursor member, then lower scores.
  * KEYS: zset. ARGV: limit, cursor score ('' for the first page), cursor member.
@@ -216,6 +263,7 @@ return 1
 
 export const FEED_SCRIPTS: readonly FeedScript[] = [
   activityAppend,
+  feedWriteBatch,
   feedRange,
   inboxRemoveAuthor,
   notificationUpsert,
