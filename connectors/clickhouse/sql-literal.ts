@@ -86,7 +86,7 @@ export function isSqlIdentifier(name: string): boolean {
 }
 
 /** A typed parameter value for a `{name:Type}` placeholder. */
-export type QueryParameters = Readonly<Record<string, SqlScalar>>;
+export type QueryParameters = Readonly<Record<string, SqlValue>>;
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9_]+(?:\([^(){}]*\))?)\}/g;
 
@@ -115,7 +115,10 @@ export function inlineParameters(sql: string, params: QueryParameters): string {
     if (!Object.prototype.hasOwnProperty.call(params, name)) {
       throw new QuintetError('SQL_PLACEHOLDER_INVALID', `no value for placeholder ${name}`);
     }
-    const value = params[name] as SqlScalar;
+    const value = params[name] as SqlValue;
+    if (type.startsWith('Array(') !== Array.isArray(value)) {
+      throw new QuintetError('SQL_PLACEHOLDER_INVALID', `placeholder ${name} of type ${type} needs ${Array.isArray(value) ? 'a scalar' : 'an array'}`);
+    }
     if (/^U?Int\d+$/.test(type)) {
       const integral = typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value));
       if (!integral) throw new QuintetError('SQL_PLACEHOLDER_INVALID', `placeholder ${name} of type ${type} needs an integer`);

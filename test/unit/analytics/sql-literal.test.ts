@@ -131,3 +131,11 @@ describe('inlineParameters', () => {
     expect(() => placeholdersOf('{a:String} {a:UInt8}')).toThrow(expect.objectContaining({ code: 'SQL_PLACEHOLDER_INVALID' }));
   });
 });
+
+describe('inlineParameters with arrays', () => {
+  it('inlines Array placeholders element by element and refuses shape mismatches', () => {
+    expect(inlineParameters('SELECT has({t:Array(String)}, x)', { t: ["a'", 'b'] })).toBe("SELECT has(['a\\'', 'b'], x)");
+    expect(() => inlineParameters('SELECT {t:Array(String)}', { t: 'a' })).toThrow(expect.objectContaining({ code: 'SQL_PLACEHOLDER_INVALID' }));
+    expect(() => inlineParameters('SELECT {t:String}', { t: ['a'] })).toThrow(expect.objectContaining({ code: 'SQL_PLACEHOLDER_INVALID' }));
+  });
+});
