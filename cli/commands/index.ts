@@ -2,8 +2,14 @@ import type { Command } from 'commander';
 import { register as config } from './config.js';
 import { register as convert } from './convert.js';
 import { register as keys } from './keys.js';
+import { register as produce } from './produce.js';
+import { register as topics } from './topics.js';
+import { register as verify } from './verify.js';
+import { register as exportTopic } from './export.js';
+import { register as erase } from './erase.js';
 
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [config, keys, convert];
+export const commands: RegisterCommand[] = [config, keys, topics, produce, convert];
+commands.push(verify, exportTopic, erase);

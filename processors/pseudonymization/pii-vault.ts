@@ -252,6 +252,25 @@ export class PiiVault {
     return pseudonym === undefined ? [] : [pseudonym];
   }
 
+  /** The keyed hash under which the store indexes a subject (safe to put in an erasure request). */
+  lookupHashOf(subject: SubjectRef): string {
+    return lookupHash(this.#lookupKey, subject);
+  }
+
+  /**
+   * Crypto-shreds the subjects behind lookup hashes (erasure requests carry hashes, never identifiers).
+   * The cache is keyed by identifier, which a hash cannot be mapped back to, so it is cleared.
+   */
+  async eraseLookupHashes(hashes: readonly string[]): Promise<string[]> {
+    const erased: string[] = [];
+    for (const hash of hashes) {
+      const pseudonym = await this.#store.eraseSubject(hash);
+      if (pseudonym !== undefined) erased.push(pseudonym);
+    }
+    if (hashes.length > 0) this.#cache.clear();
+    return erased;
+  }
+
   /** Crypto-shreds an identifier under every subject kind (a user id and an anonymous id alike). */
   async eraseIdentifier(id: string): Promise<string[]> {
     const erased: string[] = [];
