@@ -1,0 +1,405 @@
+/**
+ * Payloads shaped like the vendors' own documentation examples (values from the docs where they
+ * exist), shared by the adapter tests and bench/adapters.ts.
+ */
+
+export const segmentTrack = {
+  anonymousId: '507f191e810c19729de860ea',
+  context: {
+    ip: '8.8.8.8',
+    library: { name: 'analytics.js', version: '2.11.1' },
+    locale: 'en-US',
+    page: { path: '/academy/', referrer: '', search: '', title: 'Analytics Academy', url: 'https://segment.com/academy/' },
+    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/46.0.2490.86 Safari/537.36',
+    traits: { email: 'peter@example.com', plan: 'premium' },
+  },
+  event: 'Course Clicked',
+  integrations: {},
+  messageId: 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96',
+  properties: { title: 'Intro to Analytics', course_id: 'c-42' },
+  receivedAt: '2015-12-12T19:11:01.266Z',
+  sentAt: '2015-12-12T19:11:01.169Z',
+  timestamp: '2015-12-12T19:11:01.249Z',
+  type: 'track',
+  userId: 'AiUGstSDIg',
+  originalTimestamp: '2015-12-12T19:11:01.152Z',
+};
+
+export const segmentIdentify = {
+  anonymousId: '507f191e810c19729de860ea',
+  channel: 'browser',
+  context: { ip: '8.8.8.8', userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_5)' },
+  messageId: '022bb90c-bbac-11e4-8dfc-aa07a5b093db',
+  timestamp: '2015-02-23T22:28:55.111Z',
+  traits: { name: 'Peter Gibbons', email: 'peter@example.com', plan: 'premium', logins: 5 },
+  type: 'identify',
+  userId: '97980cfea0067',
+  version: '1.1',
+};
+
+export const segmentAnonymousPage = {
+  anonymousId: '507f191e810c19729de860ea',
+  type: 'page',
+  name: 'Home',
+  category: 'Docs',
+  properties: { title: 'Welcome | Initech', url: 'http://www.example.com' },
+  messageId: 'ajs-page-1',
+  timestamp: '2015-02-23T22:28:55.111+01:00',
+};
+
+export const mixpanelTrack = {
+  event: 'Signed up',
+  properties: {
+    time: 1618716477000,
+    distinct_id: '91304156-cafc-4673-a237-623d1129c801',
+    $insert_id: '935d87b1-00cd-41b7-be34-b9d98dd08b42',
+    ip: '136.24.0.114',
+    token: 'e3bc4100330c35722740fb8c6f5abddc',
+    'Referred by': 'Friend',
+    URL: 'mixpanel.com/signup',
+    mp_lib: 'web',
+    $browser: 'Chrome',
+  },
+};
+
+export const amplitudeEvent = {
+  user_id: '203201202',
+  device_id: 'C8F9E604-F01A-4BD9-95C6-8E5357DF265D',
+  event_type: 'watch_tutorial',
+  time: 1396381378123,
+  event_properties: { load_time: 0.8371, source: 'notification', dates: ['monday', 'tuesday'] },
+  user_properties: { age: 25, gender: 'female', interests: ['chess', 'football', 'music'] },
+  groups: { company_id: '1', company_name: ['Amplitude', 'DataMonster'] },
+  app_version: '2.1.3',
+  platform: 'iOS',
+  os_name: 'Android',
+  os_version: '4.2.2',
+  device_brand: 'Verizon',
+  device_manufacturer: 'Apple',
+  device_model: 'iPhone 9,1',
+  carrier: 'Verizon',
+  country: 'United States',
+  region: 'California',
+  city: 'San Francisco',
+  dma: 'San Francisco-Oakland-San Jose, CA',
+  language: 'English',
+  price: 4.99,
+  quantity: 3,
+  revenue: -1.99,
+  productId: 'Google Pay Store Product Id',
+  revenueType: 'Refund',
+  location_lat: 37.77,
+  location_lng: -122.39,
+  ip: '127.0.0.1',
+  idfa: 'AEBE52E7-03EE-455A-B3C4-E57283966239',
+  idfv: 'BCCE52E7-03EE-321A-B3D4-E57123966239',
+  adid: 'AEBE52E7-03EE-455A-B3C4-E57283966239',
+  android_id: 'BCCE52E7-03EE-321A-B3D4-E57123966239',
+  event_id: 23,
+  session_id: 1396381378123,
+  insert_id: '5f0adeff-6668-4427-8d02-57d803a2b841',
+};
+
+export const cloudTrailIamUser = {
+  eventVersion: '1.08',
+  userIdentity: {
+    type: 'IAMUser',
+    principalId: 'AIDA6ON6E4XEGITEXAMPLE',
+    arn: 'arn:aws:iam::888888888888:user/Mary',
+    accountId: '888888888888',
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    userName: 'Mary',
+  },
+  eventTime: '2023-07-19T21:17:28Z',
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'StartInstances',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '192.0.2.0',
+  userAgent: 'aws-cli/2.13.5 Python/3.11.4 Linux/4.14.255-314-253.539.amzn2.x86_64',
+  requestParameters: { instancesSet: { items: [{ instanceId: 'i-EXAMPLE56126103cb' }] } },
+  responseElements: {
+    requestId: 'e4336db0-149f-4a6b-844d-EXAMPLEb9d16',
+    instancesSet: { items: [{ instanceId: 'i-EXAMPLE56126103cb', currentState: { code: 0, name: 'pending' }, previousState: { code: 80, name: 'stopped' } }] },
+  },
+  requestID: 'e4336db0-149f-4a6b-844d-EXAMPLEb9d16',
+  eventID: 'e755e09c-42f9-4c5c-9064-EXAMPLE228c7',
+  readOnly: false,
+  eventType: 'AwsApiCall',
+  managementEvent: true,
+  recipientAccountId: '888888888888',
+  eventCategory: 'Management',
+  tlsDetails: { tlsVersion: 'TLSv1.2', cipherSuite: 'ECDHE-RSA-AES128-GCM-SHA256', clientProvidedHostHeader: 'ec2.us-east-1.amazonaws.com' },
+};
+
+export const cloudTrailAssumedRole = {
+  eventVersion: '1.09',
+  userIdentity: {
+    type: 'AssumedRole',
+    principalId: 'AROAIDPPEZS35WEXAMPLE:AssumedRoleSessionName',
+    arn: 'arn:aws:sts::123456789012:assumed-role/RoleToBeAssumed/MySessionName',
+    accountId: '123456789012',
+    accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
+    sessionContext: {
+      sessionIssuer: { type: 'Role', principalId: 'AROAIDPPEZS35WEXAMPLE', arn: 'arn:aws:iam::123456789012:role/RoleToBeAssumed', accountId: '123456789012', userName: 'RoleToBeAssumed' },
+      attributes: { creationDate: '2023-07-19T21:05:11Z', mfaAuthenticated: 'false' },
+    },
+  },
+  eventTime: '2023-07-19T21:17:28.123456Z',
+  eventSource: 's3.amazonaws.com',
+  eventName: 'PutObject',
+  awsRegion: 'us-west-2',
+  sourceIPAddress: '2001:db8::abcd',
+  userAgent: '[aws-sdk-java/1.12.500]',
+  requestParameters: { bucketName: 'amzn-s3-demo-bucket', Host: 'amzn-s3-demo-bucket.s3.us-west-2.amazonaws.com', key: 'reports/q3.csv' },
+  responseElements: null,
+  additionalEventData: { SignatureVersion: 'SigV4', bytesTransferredIn: 3 },
+  requestID: 'B1A2C3D4E5F6',
+  eventID: '1f3a5a6e-9b9b-4f6b-9a9b-0123456789ab',
+  readOnly: false,
+  resources: [
+    { type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::amzn-s3-demo-bucket/reports/q3.csv' },
+    { accountId: '123456789012', type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::amzn-s3-demo-bucket' },
+  ],
+  eventType: 'AwsApiCall',
+  managementEvent: false,
+  recipientAccountId: '123456789012',
+  eventCategory: 'Data',
+};
+
+export const cloudTrailRootConsoleLoginFailure = {
+  eventVersion: '1.08',
+  userIdentity: { type: 'Root', principalId: '111122223333', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333' },
+  eventTime: '2023-07-19T21:44:40Z',
+  eventSource: 'signin.amazonaws.com',
+  eventName: 'ConsoleLogin',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '203.0.113.12',
+  userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+  errorMessage: 'Failed authentication',
+  requestParameters: null,
+  responseElements: { ConsoleLogin: 'Failure' },
+  additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: 'No' },
+  eventID: 'a2b9c3d4-aaaa-bbbb-cccc-ddddeeeeffff',
+  readOnly: false,
+  eventType: 'AwsConsoleSignIn',
+  managementEvent: true,
+  recipientAccountId: '111122223333',
+  eventCategory: 'Management',
+};
+
+export const cloudTrailAwsService = {
+  eventVersion: '1.08',
+  userIdentity: { type: 'AWSService', invokedBy: 'cloudtrail.amazonaws.com' },
+  eventTime: '2023-07-19T22:00:00Z',
+  eventSource: 'sts.amazonaws.com',
+  eventName: 'AssumeRole',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: 'cloudtrail.amazonaws.com',
+  userAgent: 'cloudtrail.amazonaws.com',
+  requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/CloudTrailRole', roleSessionName: 'CloudTrailSession' },
+  responseElements: { credentials: { accessKeyId: 'ASIAXXXXXXXX', expiration: 'Jul 19, 2023, 11:00:00 PM' } },
+  eventID: 'b1c2d3e4-1111-2222-3333-444455556666',
+  readOnly: true,
+  eventType: 'AwsApiCall',
+  recipientAccountId: '123456789012',
+  sharedEventID: 'c1d2e3f4-1111-2222-3333-444455556666',
+  eventCategory: 'Management',
+};
+
+export const cloudTrailFederatedUserDenied = {
+  eventVersion: '1.05',
+  userIdentity: {
+    type: 'FederatedUser',
+    principalId: '123456789012:Alice',
+    arn: 'arn:aws:sts::123456789012:federated-user/Alice',
+    accountId: '123456789012',
+    accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
+    sessionContext: { sessionIssuer: { type: 'IAMUser', principalId: 'AIDAJ45Q7YFFAREXAMPLE', arn: 'arn:aws:iam::123456789012:user/Bob', accountId: '123456789012', userName: 'Bob' } },
+  },
+  eventTime: '2023-07-20T08:00:00Z',
+  eventSource: 'iam.amazonaws.com',
+  eventName: 'CreateUser',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: 'AWS Internal',
+  userAgent: 'console.amazonaws.com',
+  errorCode: 'AccessDenied',
+  errorMessage: 'User: arn:aws:sts::123456789012:federated-user/Alice is not authorized to perform: iam:CreateUser',
+  requestParameters: null,
+  responseElements: null,
+  eventID: 'e5f6a7b8-1234-4cde-8f00-9a8b7c6d5e4f',
+  eventType: 'AwsApiCall',
+  recipientAccountId: '123456789012',
+};
+
+export const auth0Success = {
+  date: '2016-02-23T19:57:29.532Z',
+  type: 's',
+  client_id: 'AaiyAPdpYdesoKnqjj8HJqRn4T5titww',
+  client_name: 'My application Name',
+  ip: '190.154.209.19',
+  user_agent: 'Chrome 101.0.0 / Mac OS X 10.15.7',
+  details: { prompts: [], completedAt: 1645646249531, elapsedTime: 1110, stats: { loginsCount: 7 } },
+  hostname: 'mytenant.auth0.com',
+  user_id: 'auth0|56c75c4e42b6359e98374bc2',
+  user_name: 'user@example.com',
+  strategy: 'auth0',
+  strategy_type: 'database',
+  log_id: '90020220223195729532000000000000000000000000000000000000',
+  connection: 'Username-Password-Authentication',
+  connection_id: 'con_dE9tq6lDRTdiXXL1',
+  audience: 'https://mytenant.auth0.com/userinfo',
+  scope: ['openid', 'profile'],
+  isMobile: false,
+};
+
+export const auth0WrongPassword = {
+  date: '2023-03-01T10:11:12.345Z',
+  type: 'fp',
+  description: 'Wrong email or password.',
+  connection: 'Username-Password-Authentication',
+  connection_id: 'con_dE9tq6lDRTdiXXL1',
+  client_id: 'AaiyAPdpYdesoKnqjj8HJqRn4T5titww',
+  client_name: 'My application Name',
+  ip: '190.257.209.19',
+  user_agent: 'Firefox 110.0.0 / Windows 10.0.0',
+  details: { error: { message: 'Wrong email or password.' } },
+  user_id: 'auth0|56c75c4e42b6359e98374bc2',
+  user_name: 'user@example.com',
+  strategy: 'auth0',
+  strategy_type: 'database',
+  log_id: '90020230301101112345000000000000000000000000000000000001',
+};
+
+export const auth0UnknownUserStream = {
+  log_id: '90020230301101112345000000000000000000000000000000000002',
+  data: {
+    date: '2023-03-01T10:11:13.000Z',
+    type: 'fu',
+    description: 'Wrong email or password.',
+    connection: 'Username-Password-Authentication',
+    client_id: 'AaiyAPdpYdesoKnqjj8HJqRn4T5titww',
+    ip: '190.154.209.20',
+    user_name: 'nobody@example.com',
+    log_id: '90020230301101112345000000000000000000000000000000000002',
+  },
+};
+
+export const auth0ClientCredentials = {
+  date: '2023-03-01T12:00:00.000Z',
+  type: 'seccft',
+  description: 'Client Credentials for Access Token',
+  client_id: 'm2mClientId123',
+  client_name: 'Backend worker',
+  ip: '35.167.74.121',
+  hostname: 'mytenant.auth0.com',
+  audience: 'https://api.example.com',
+  scope: 'read:orders',
+  log_id: '90020230301120000000000000000000000000000000000000000003',
+};
+
+export const githubRepoDestroy = {
+  '@timestamp': 1605719148837,
+  action: 'repo.destroy',
+  actor: 'monalisa',
+  actor_id: 1234567,
+  created_at: 1605719148837,
+  _document_id: 'LwW2vpJZCDS-WUmo9Z-ifw',
+  org: 'mona-org',
+  org_id: 9876,
+  repo: 'mona-org/mona-test-repo',
+  repo_id: 55555,
+  visibility: 'private',
+  operation_type: 'remove',
+  user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+  actor_location: { country_code: 'US' },
+  request_id: 'C4E2:1F3A:1234567:2345678:5FB5A2D4',
+};
+
+export const githubTeamAddMember = {
+  '@timestamp': 1606929874512,
+  action: 'team.add_member',
+  actor: 'octocat',
+  created_at: 1606929874512,
+  _document_id: 'xJJFlFOhQ6b-5vaAFy9Rjw',
+  org: 'octo-corp',
+  team: 'octo-corp/example-team',
+  user: 'monalisa',
+};
+
+export const otelLogs = {
+  resourceLogs: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'my.service' } }, { key: 'host.name', value: { stringValue: 'web-1' } }] },
+      scopeLogs: [
+        {
+          scope: { name: 'my.library', version: '1.0.0', attributes: [{ key: 'my.scope.attribute', value: { stringValue: 'some scope attribute' } }] },
+          logRecords: [
+            {
+              timeUnixNano: '1544712660300000000',
+              observedTimeUnixNano: '1544712660300000000',
+              severityNumber: 10,
+              severityText: 'Information',
+              traceId: '5B8EFFF798038103D269B633813FC60C',
+              spanId: 'EEE19B7EC3C1B174',
+              body: { stringValue: 'Example log record' },
+              attributes: [
+                { key: 'string.attribute', value: { stringValue: 'some string' } },
+                { key: 'boolean.attribute', value: { boolValue: true } },
+                { key: 'int.attribute', value: { intValue: '10' } },
+                { key: 'double.attribute', value: { doubleValue: 637.704 } },
+                { key: 'array.attribute', value: { arrayValue: { values: [{ stringValue: 'many' }, { stringValue: 'values' }] } } },
+                { key: 'map.attribute', value: { kvlistValue: { values: [{ key: 'some.map.key', value: { stringValue: 'some value' } }] } } },
+              ],
+            },
+            {
+              timeUnixNano: '1544712661123456789',
+              severityNumber: 17,
+              severityText: 'ERROR',
+              traceId: '5b8efff798038103d269b633813fc60c',
+              spanId: '0000000000000000',
+              eventName: 'payment.failed',
+              body: { stringValue: 'card declined' },
+              attributes: [
+                { key: 'user.id', value: { stringValue: 'u-981' } },
+                { key: 'entity.id', value: { stringValue: 'inv-77' } },
+                { key: 'entity.type', value: { stringValue: 'invoice' } },
+                { key: 'exception.type', value: { stringValue: 'CardDeclined' } },
+                { key: 'client.address', value: { stringValue: '198.51.100.7' } },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+export const cloudEventStructured = {
+  specversion: '1.0',
+  type: 'com.github.pull_request.opened',
+  source: 'https://github.com/cloudevents/spec/pull',
+  subject: '123',
+  id: 'A234-1234-1234',
+  time: '2018-04-05T17:31:00Z',
+  comexampleextension1: 'value',
+  comexampleothervalue: 5,
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  datacontenttype: 'application/json',
+  data: { user_id: 'u-55', title: 'Fix typo', number: 123 },
+};
+
+export const canonicalEvent = {
+  id: '0b8a4f7e-3c9d-4e21-9f6a-2d7c5b1e8a90',
+  event_timestamp: '2026-11-28T09:01:03.123Z',
+  source: 'billing-service',
+  spec_version: '1.0',
+  action: { name: 'billing.invoice.created', type: 'create' },
+  actor: { id: 'user-123', type: 'user' },
+  entity: { id: 'inv-9', type: 'invoice', details: { amount: 12.5, currency: 'EUR' } },
+  context: {
+    client: { ip_address: '203.0.113.9', user_agent: 'curl/8.0' },
+    telemetry: { trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174', duration_ms: 12 },
+    attributes: { 'http.method': 'POST', region: 'eu-west-1' },
+    status: 'SUCCESS',
+  },
+};
