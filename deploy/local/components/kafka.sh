@@ -102,8 +102,10 @@ kafka_format_if_needed() {
   dir="$(kafka_dir)"
   libs="$(kafka_libs)"
   [ -f "$dir/data/meta.properties" ] && return 0
-  # A Kafka Uuid is 16 random bytes in URL-safe base64 without padding.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # A Kafka Uuid is 16 random bytes in URL-safe base64 without padding. Like Kafka's Uuid.randomUuid, avoid
+  # a leading '-': the storage tool's argument parser would take the id for an option.
+  cluster_id=-
+  while [[ "$cluster_id" == -* ]]; do cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; done
   stack_log "kafka: formatting storage in $dir/data (cluster id $cluster_id)"
   if ! java -cp "$libs/*" -Dlog4j2.configurationFile="$STACK_ROOT/deploy/local/kafka/log4j2.properties" \
       -Dkafka.logs.dir="$dir/logs" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
