@@ -19,7 +19,8 @@ export type StreamsErrorCode =
   | 'STREAMS_UNKNOWN_TOPIC'
   | 'STREAMS_TASK_STATE'
   | 'STREAMS_ASYNC_IN_SYNC_DRIVER'
-  | 'STREAMS_RESTORE_FAILED';
+  | 'STREAMS_RESTORE_FAILED'
+  | 'STREAMS_OUTPUT_EMPTY';
 
 export class StreamsError extends QuintetError {
   declare readonly code: StreamsErrorCode;

@@ -61,6 +61,8 @@ export interface ProcessorContext<KOut, VOut> {
    * processing step (a `deadLetter` result of core/result.ts). No-op inside punctuators.
    */
   deadLetter(reason: DeadLetterReason): void;
+  /** Counts a record this processor dropped on purpose (`late`, `null-key`...): the `streams_dropped_records_total` metric. */
+  recordDropped(reason: string): void;
 }
 
 /** Why a record is dead-lettered: a stable code, the stage that rejected it and a PII-free message. */

@@ -499,6 +499,7 @@ export class StreamTask implements ChangeLogger {
       },
       getStateStore: <S extends StateStore>(name: string): S => this.getStateStore<S>(name),
       schedule: (intervalMs, type, callback) => this.#schedule(node, intervalMs, type, callback),
+      recordDropped: (reason: string) => this.recordDropped(node.name, reason),
       deadLetter: (reason: DeadLetterReason) => {
         if (this.#currentRaw === undefined) return;
         this.#sendDeadLetter(this.#currentRaw, { ...reason, node: node.name });
