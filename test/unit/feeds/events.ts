@@ -18,7 +18,7 @@ export function socialEvent(name: string, actor: string, atMs: number, entity?: 
   };
 }
 
-export const post = (author: string, atMs: number, postId = randomUUID(), details?: JsonObject): CanonicalEvent =>
+export const post = (author: string, atMs: number, postId: string = randomUUID(), details?: JsonObject): CanonicalEvent =>
   socialEvent('social.post.created', author, atMs, { type: 'post', id: postId, ...(details === undefined ? {} : { details }) });
 
 export const follow = (follower: string, followee: string, atMs: number): CanonicalEvent =>
