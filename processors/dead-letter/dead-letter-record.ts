@@ -1,18 +1,25 @@
 /**
- * The value of a record on the dead-letter topic (`topics.deadLetter`, default `quintet.dead-letter`):
- * JSON, format `quintet.dead-letter.v1`, documented in docs/pii-vault.md ("Dead letters").
+ * Dead letters of the ingest topology on `topics.deadLetter` (default `quintet.dead-letter`), documented
+ * in docs/pii-vault.md ("Dead letters"). The streams runtime writes the record (streams/dead-letter.ts):
+ * the reason travels in its `quintet.dlq.*` headers (code, stage, message, path, node, task, source
+ * topic/partition/offset, timestamp); this module supplies the VALUE, through the runtime's
+ * `deadLetterPayload` hook, because the original key and value may hold raw PII (they were rejected
+ * before pseudonymization):
  *
- * The original payload may hold raw PII (it was rejected before pseudonymization), so it is encrypted:
- * AES-256-GCM under a key derived from a master key of the vault ring,
- *   key = HKDF-SHA256(masterKey[kid], salt = "", info = "quintet.dead-letter.v1", 32 bytes),
- * with the record's metadata (JCS of reason, stage, source, time) as associated data, so the payload
- * cannot be moved to another record. The metadata itself carries no value from the payload.
+ *   {"format":"quintet.dead-letter.v1","source":{"topic","partition","offset"},"time":ISO-8601,
+ *    "key":SEALED|null,"value":SEALED|null}
+ *   SEALED = {"alg":"A256GCM-HKDF-SHA256","kid":<master key id>,"ciphertext":base64(iv ‖ ct ‖ tag),"bytes":n}
+ *
+ * key = HKDF-SHA256(masterKey[kid], salt = "", info = "quintet.dead-letter.v1", 32 bytes); the associated
+ * data is JCS({part: "key"|"value", source}), so a sealed payload cannot be moved to another record.
  * Payloads are not covered by erasure (no per-subject key): the topic's bounded retention
  * (`topics.deadLetterRetentionMs`, default 14 days) bounds how long they exist.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { QuintetError } from '../../core/errors.js';
-import type { DeadLetter } from '../../core/result.js';
+import type { Headers } from '../../streams/processor.js';
+import type { ConsumedRecord } from '../../streams/records.js';
+import { readDeadLetterHeaders, type DeadLetterPayload } from '../../streams/dead-letter.js';
 import { canonicalJson } from '../chain/canonical-json.js';
 import type { MasterKeyRing } from '../pseudonymization/vault-crypto.js';
 
@@ -24,8 +31,25 @@ export interface DeadLetterSource {
   readonly offset: string;
 }
 
-export interface DeadLetterRecord {
+export interface SealedPayload {
+  readonly alg: 'A256GCM-HKDF-SHA256';
+  readonly kid: string;
+  readonly ciphertext: string;
+  readonly bytes: number;
+}
+
+/** The JSON value of a dead-letter record. */
+export interface DeadLetterValue {
   readonly format: typeof DEAD_LETTER_FORMAT;
+  readonly source: DeadLetterSource;
+  /** ISO-8601 UTC time of rejection. */
+  readonly time: string;
+  readonly key: SealedPayload | null;
+  readonly value: SealedPayload | null;
+}
+
+/** Headers and value together, as `quintet dlq inspect` shows them. */
+export interface DeadLetterRecord extends DeadLetterValue {
   /** Stable reason code, e.g. `SCHEMA_INVALID`. */
   readonly reason: string;
   /** Stage that rejected the record, e.g. `adapt`, `validate`, `pseudonymize`, `chain`. */
@@ -34,43 +58,49 @@ export interface DeadLetterRecord {
   readonly message: string;
   /** JSON path of the offending field, never its value. */
   readonly path?: string;
-  readonly source: DeadLetterSource;
-  /** ISO-8601 UTC time of rejection. */
-  readonly time: string;
-  readonly payload: {
-    readonly alg: 'A256GCM-HKDF-SHA256';
-    /** Master key id the payload key was derived from. */
-    readonly kid: string;
-    /** base64 of iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes). */
-    readonly ciphertext: string;
-    readonly bytes: number;
-  };
 }
 
 const payloadKey = (ring: MasterKeyRing, kid: string): Buffer => Buffer.from(hkdfSync('sha256', ring.key(kid), Buffer.alloc(0), DEAD_LETTER_FORMAT, 32));
 
-const associatedData = (record: Pick<DeadLetterRecord, 'reason' | 'stage' | 'source' | 'time'>): Buffer =>
-  Buffer.from(canonicalJson({ reason: record.reason, stage: record.stage, source: record.source, time: record.time }), 'utf8');
+const aad = (part: 'key' | 'value', source: DeadLetterSource): Buffer =>
+  Buffer.from(canonicalJson({ part, source: { topic: source.topic, partition: source.partition, offset: source.offset } }), 'utf8');
 
-export function encodeDeadLetter(ring: MasterKeyRing, rejection: DeadLetter, source: DeadLetterSource, payload: Buffer, time: Date): DeadLetterRecord {
-  const meta = { reason: rejection.code, stage: rejection.stage, source: { ...source }, time: time.toISOString() };
+function seal(ring: MasterKeyRing, part: 'key' | 'value', source: DeadLetterSource, plaintext: Buffer | null): SealedPayload | null {
+  if (plaintext === null) return null;
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', payloadKey(ring, ring.activeKeyId), iv);
-  cipher.setAAD(associatedData(meta));
-  const sealed = Buffer.concat([iv, cipher.update(payload), cipher.final(), cipher.getAuthTag()]);
-  return {
-    format: DEAD_LETTER_FORMAT,
-    ...meta,
-    message: rejection.message,
-    ...(rejection.path === undefined ? {} : { path: rejection.path }),
-    payload: { alg: 'A256GCM-HKDF-SHA256', kid: ring.activeKeyId, ciphertext: sealed.toString('base64'), bytes: payload.length },
-  };
+  cipher.setAAD(aad(part, source));
+  const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return { alg: 'A256GCM-HKDF-SHA256', kid: ring.activeKeyId, ciphertext: sealed.toString('base64'), bytes: plaintext.length };
 }
 
-export const serializeDeadLetter = (record: DeadLetterRecord): Buffer => Buffer.from(JSON.stringify(record), 'utf8');
+function open(ring: MasterKeyRing, part: 'key' | 'value', source: DeadLetterSource, sealed: SealedPayload | null): Buffer | null {
+  if (sealed === null) return null;
+  const bytes = Buffer.from(sealed.ciphertext, 'base64');
+  if (bytes.length < 28) throw new QuintetError('DEAD_LETTER_INVALID', 'dead-letter payload is too short');
+  const decipher = createDecipheriv('aes-256-gcm', payloadKey(ring, sealed.kid), bytes.subarray(0, 12));
+  decipher.setAAD(aad(part, source));
+  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+  try {
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]);
+  } catch (cause) {
+    throw new QuintetError('DEAD_LETTER_INVALID', 'dead-letter payload failed authentication', { cause });
+  }
+}
 
-/** Parses a dead-letter value; undefined if it is not one (the topic may hold foreign records). */
-export function decodeDeadLetter(value: Buffer | string | null): DeadLetterRecord | undefined {
+/** The dead-letter value of one rejected input record. */
+export function sealDeadLetter(ring: MasterKeyRing, input: Pick<ConsumedRecord, 'topic' | 'partition' | 'offset' | 'key' | 'value'>, time: Date): DeadLetterValue {
+  const source = { topic: input.topic, partition: input.partition, offset: input.offset };
+  return { format: DEAD_LETTER_FORMAT, source, time: time.toISOString(), key: seal(ring, 'key', source, input.key), value: seal(ring, 'value', source, input.value) };
+}
+
+/** The runtime hook (`deadLetterPayload` of the engine and the test driver) that encrypts every dead letter. */
+export function encryptingDeadLetterPayload(ring: MasterKeyRing, clock: () => number = Date.now): DeadLetterPayload {
+  return (input) => ({ key: null, value: Buffer.from(JSON.stringify(sealDeadLetter(ring, input, new Date(clock()))), 'utf8') });
+}
+
+/** Reads a dead letter from its headers and value; undefined if it is not one of ours. */
+export function decodeDeadLetter(value: Buffer | string | null, headers: Headers = {}): DeadLetterRecord | undefined {
   if (value === null) return undefined;
   let parsed: unknown;
   try {
@@ -78,24 +108,23 @@ export function decodeDeadLetter(value: Buffer | string | null): DeadLetterRecor
   } catch {
     return undefined;
   }
-  const r = parsed as Partial<DeadLetterRecord> | null;
-  if (r === null || typeof r !== 'object' || r.format !== DEAD_LETTER_FORMAT || typeof r.reason !== 'string' || typeof r.stage !== 'string') return undefined;
-  if (typeof r.payload?.ciphertext !== 'string' || typeof r.payload.kid !== 'string' || typeof r.source?.topic !== 'string') return undefined;
-  return r as DeadLetterRecord;
+  const v = parsed as Partial<DeadLetterValue> | null;
+  if (v === null || typeof v !== 'object' || v.format !== DEAD_LETTER_FORMAT || typeof v.source?.topic !== 'string' || typeof v.time !== 'string') return undefined;
+  const reason = readDeadLetterHeaders(headers);
+  return {
+    ...(v as DeadLetterValue),
+    key: v.key ?? null,
+    value: v.value ?? null,
+    reason: reason.code ?? 'UNKNOWN',
+    stage: reason.stage ?? 'unknown',
+    message: reason.message ?? '',
+    ...(reason.path === undefined ? {} : { path: reason.path }),
+  };
 }
 
-/** The original payload (for `quintet dlq replay` and authorised inspection). */
-export function decryptDeadLetterPayload(ring: MasterKeyRing, record: DeadLetterRecord): Buffer {
-  const sealed = Buffer.from(record.payload.ciphertext, 'base64');
-  if (sealed.length < 28) throw new QuintetError('DEAD_LETTER_INVALID', 'dead-letter payload is too short');
-  const decipher = createDecipheriv('aes-256-gcm', payloadKey(ring, record.payload.kid), sealed.subarray(0, 12));
-  decipher.setAAD(associatedData(record));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  try {
-    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-  } catch (cause) {
-    throw new QuintetError('DEAD_LETTER_INVALID', 'dead-letter payload failed authentication', { cause });
-  }
+/** The original key and value (for `quintet dlq replay` and authorised inspection). */
+export function unsealDeadLetter(ring: MasterKeyRing, record: DeadLetterValue): { key: Buffer | null; value: Buffer | null } {
+  return { key: open(ring, 'key', record.source, record.key), value: open(ring, 'value', record.source, record.value) };
 }
 
 export interface DeadLetterSummary {
@@ -111,9 +140,9 @@ export class DeadLetterTally {
   #unreadable = 0;
   readonly #reasons = new Map<string, { stage: string; reason: string; count: number; first: string; last: string }>();
 
-  add(value: Buffer | string | null): void {
+  add(value: Buffer | string | null, headers: Headers = {}): void {
     this.#total += 1;
-    const record = decodeDeadLetter(value);
+    const record = decodeDeadLetter(value, headers);
     if (record === undefined) {
       this.#unreadable += 1;
       return;
