@@ -143,7 +143,7 @@ describe('stateless DSL operations on the TopologyTestDriver', () => {
       b
         .stream('in', { keySerde: S, valueSerde: J })
         .mapValues((_v, _k, r) => ({ t: r.timestamp }))
-        .to('out', { keySerde: S, valueSerde: J }),
+        .to('out', { keySerde: S, valueSerde: Serdes.Json<{ t: number }>() }),
     );
     const input = driver.createInputTopic('in', S, J);
     input.pipeInput('k', { event_timestamp: '2026-11-28T09:01:03.123Z' }, 5);
