@@ -44,8 +44,11 @@ kafka_fetch() {
 </project>
 POM
   stack_log "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central into $libs (first run only)"
+  # Two attempts: a dropped connection to Maven Central should not fail a CI run.
   if ! mvn -B -q -f "$work/pom.xml" -Dmaven.repo.local="$STACK_CACHE/m2" \
-      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >"$work/mvn.log" 2>&1; then
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >"$work/mvn.log" 2>&1 \
+    && ! { stack_log "kafka: Maven failed; retrying once"; sleep 5; mvn -B -q -f "$work/pom.xml" -Dmaven.repo.local="$STACK_CACHE/m2" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >"$work/mvn.log" 2>&1; }; then
     tail -n 30 "$work/mvn.log" >&2
     stack_die "kafka: Maven could not fetch org.apache.kafka:kafka_$KAFKA_SCALA_VERSION:$KAFKA_VERSION (log: $work/mvn.log). Is Maven Central reachable? Set QUINTET_STACK_KAFKA_VERSION to try another version."
   fi
