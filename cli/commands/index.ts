@@ -13,3 +13,6 @@ export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [config, keys, topics, produce, convert];
 commands.push(verify, exportTopic, erase);
+import { register as migrate } from './migrate.js';
+import { register as dashboard } from './dashboard.js';
+commands.push(migrate, dashboard);

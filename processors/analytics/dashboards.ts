@@ -155,7 +155,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function invalid(dashboard: string, parameter: string, expected: string): QuintetError {
-  return new QuintetError('DASHBOARD_PARAMETER_INVALID', `${dashboard}: --${parameter} must be ${expected}`, { details: { dashboard, parameter } });
+  return new QuintetError('DASHBOARD_PARAMETER_INVALID', `${dashboard}: --${parameter.replace(/_/g, '-')} must be ${expected}`, { details: { dashboard, parameter } });
 }
 
 function parseTime(dashboard: string, definition: ParameterDefinition, raw: string, nowMs: number): number {
