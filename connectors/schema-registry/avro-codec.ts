@@ -65,7 +65,9 @@ export class ConfluentAvroCodec<T = unknown> {
     const { schemaId, body } = decodeWireFrame(buffer);
     const plan = this.#plans.get(schemaId);
     if (plan !== undefined) return this.#decodeWith(plan, schemaId, body);
-    return this.#writerType(schemaId).then(() => this.#decodeWith(this.#plans.get(schemaId) as ReaderPlan, schemaId, body));
+    const writer = this.#writers.get(schemaId);
+    if (writer !== undefined) return this.#decodeWith(this.#planFor(schemaId, writer), schemaId, body);
+    return this.#writerType(schemaId).then((type) => this.#decodeWith(this.#planFor(schemaId, type), schemaId, body));
   }
 
   /** The writer schema id of a framed record, without decoding it. */
@@ -81,7 +83,6 @@ export class ConfluentAvroCodec<T = unknown> {
       // One request per id, however many records of it arrive before the answer.
       pending = this.#source.avroType(schemaId).then(
         (writer) => {
-          this.#plans.set(schemaId, this.#planFor(schemaId, writer));
           this.#writers.set(schemaId, writer);
           this.#pending.delete(schemaId);
           return writer;
@@ -96,11 +97,16 @@ export class ConfluentAvroCodec<T = unknown> {
     return pending;
   }
 
+  /** How records of a writer id are read; cached, except a failure, which is raised for every record. */
   #planFor(schemaId: number, writer: avro.Type): ReaderPlan {
+    const cached = this.#plans.get(schemaId);
+    if (cached !== undefined) return cached;
     const reader = this.#reader;
-    if (reader === undefined || reader.equals(writer)) return { writer: reader ?? writer, resolver: undefined };
     try {
-      return { writer: reader, resolver: reader.createResolver(writer) };
+      const plan: ReaderPlan =
+        reader === undefined || reader.equals(writer) ? { writer: reader ?? writer, resolver: undefined } : { writer: reader, resolver: reader.createResolver(writer) };
+      this.#plans.set(schemaId, plan);
+      return plan;
     } catch (cause) {
       throw new SchemaRegistryError(
         'AVRO_SCHEMAS_INCOMPATIBLE',

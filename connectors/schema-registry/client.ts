@@ -38,7 +38,7 @@ export function toSchemaRegistryError(error: unknown, action: string, details: R
   const message = error instanceof Error ? error.message : String(error);
   // mappersmith reports a refused connection as status 400 with the socket error in the message.
   const network = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up/i.test(message);
-  const code = network || status === undefined ? 'SCHEMA_REGISTRY_UNAVAILABLE' : codeForStatus(status);
+  const code = network ? 'SCHEMA_REGISTRY_UNAVAILABLE' : status === undefined ? 'SCHEMA_REGISTRY_REQUEST_FAILED' : codeForStatus(status);
   return new SchemaRegistryError(code, `${action} failed: ${message}`, { cause: error, details: { ...details, status } });
 }
 
@@ -96,19 +96,10 @@ export class SchemaRegistryConnection {
     }
   }
 
-  /** The id of `schema` under `subject` if it is registered there (no registration). */
+  /** The id of `schema` under `subject` if it is registered there (no registration); SCHEMA_NOT_FOUND otherwise. */
   async lookupAvroSchemaId(subject: string, schema: AvroSchemaDefinition): Promise<number> {
     const { text } = parseAvroSchema(schema);
-    try {
-      return await this.client.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: text });
-    } catch (error) {
-      const mapped = toSchemaRegistryError(error, `looking up an Avro schema under subject ${subject}`, { subject });
-      // The library wraps the registry's 404 in an error without a status.
-      if (/not found/i.test(mapped.message) && mapped.code === 'SCHEMA_REGISTRY_UNAVAILABLE') {
-        throw new SchemaRegistryError('SCHEMA_NOT_FOUND', mapped.message, { cause: error, details: { subject } });
-      }
-      throw mapped;
-    }
+    return this.rest.lookupSchemaId(subject, text);
   }
 
   /** The latest schema id of a subject. */

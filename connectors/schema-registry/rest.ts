@@ -85,6 +85,12 @@ export class ConfluentRegistryRest {
     return body.is_compatible;
   }
 
+  /** POST /subjects/<subject>: the id of an Avro schema (text) already registered under the subject. */
+  async lookupSchemaId(subject: string, schema: string): Promise<number> {
+    const body = await this.#request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}`, { schema });
+    return body.id;
+  }
+
   /** GET /subjects/<subject>/versions: the version numbers, oldest first. */
   async versions(subject: string): Promise<number[]> {
     return this.#request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
