@@ -200,6 +200,8 @@ export class Topology {
     for (const name of sourceNodeNames) {
       if (this.#nodes.get(name)?.kind !== 'source') throw invalid(`no source named ${name}`);
     }
+    const id = [...sourceNodeNames].sort().join('\u0000');
+    if (this.#copartitionGroups.some((g) => [...g].sort().join('\u0000') === id)) return this;
     this.#copartitionGroups.push([...sourceNodeNames]);
     return this;
   }
