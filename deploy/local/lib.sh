@@ -17,12 +17,20 @@ CLICKHOUSE_INTERSERVER_PORT="${QUINTET_STACK_CLICKHOUSE_INTERSERVER_PORT:-9009}"
 stack_log() { printf '[stack] %s\n' "$*" >&2; }
 stack_die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
-# stack_pid_alive FILE: true when FILE names a running process.
+# stack_pid_alive FILE: true when FILE names a running process that was started before FILE was written.
+# The second condition guards against PID reuse after a reboot or crash: a stale PID file must never make
+# `down` signal an unrelated process that happens to have the same PID now.
 stack_pid_alive() {
-  local file="$1" pid
+  local file="$1" pid stat started
   [ -f "$file" ] || return 1
   pid="$(cat "$file")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -r "/proc/$pid/stat" ] || return 0
+  # Field 22 of /proc/PID/stat (counted after the ")" that ends the command name) is the start time in ticks.
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  started="$(awk -v ticks="$(getconf CLK_TCK)" -v boot="$(awk '/^btime/ { print $2 }' /proc/stat)" \
+    '{ print int(boot + $20 / ticks) }' <<<"${stat##*) }")"
+  [ "$started" -le $(($(stat -c %Y "$file") + 5)) ]
 }
 
 # stack_stop_pid FILE NAME [SECONDS]: TERM the process named in FILE, KILL it after SECONDS, remove FILE.
