@@ -149,12 +149,24 @@ export function normalizeTimestamp(value: unknown, unit: 'ms' | 's' | 'auto' = '
 
 /** Namespace of Quintet's v5 ids (fixed forever: changing it would change every derived id). */
 export const QUINTET_ID_NAMESPACE = '0f5a1d3e-7c2b-5e4a-9b8d-6c1f2e3a4b5c';
-const NAMESPACE_BYTES = Buffer.from(QUINTET_ID_NAMESPACE.replace(/-/g, ''), 'hex');
+const NAMESPACE_BYTES = uuidBytes(QUINTET_ID_NAMESPACE);
 const UUID = /^(?:urn:uuid:)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
 
 /** RFC 4122 version-5 (SHA-1, name-based) UUID of `name` in Quintet's namespace. */
 export function deterministicUuid(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  return uuidV5(NAMESPACE_BYTES, name);
+}
+
+/** RFC 4122 §4.3 name-based UUID, SHA-1 flavour. */
+export function uuidV5(namespace: Buffer | string, name: string): string {
+  const hash = createHash('sha1')
+    .update(typeof namespace === 'string' ? uuidBytes(namespace) : namespace)
+    .update(name, 'utf8')
+    .digest();
   hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
   hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
   const hex = hash.toString('hex', 0, 16);

@@ -13,7 +13,7 @@ import { deadLetter, ok, type StepResult } from '../../core/result.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
 import type { TrackingPlan } from '../../schemas/tracking-plan.js';
 import { CanonicalValidator } from '../validation/canonical-validator.js';
-import { checkStructure, DEFAULT_EVENT_LIMITS, decodeRaw, type EventLimits, parseJson } from '../validation/limits.js';
+import { DEFAULT_EVENT_LIMITS, decodeRaw, depthExceeded, type EventLimits, measureStructure, otlpDepthAllowance, parseJson } from '../validation/limits.js';
 import { TranslationReason, TranslationStage } from '../validation/reasons.js';
 import { adaptAmplitude } from './amplitude.js';
 import { adaptAuth0 } from './auth0.js';
@@ -96,9 +96,16 @@ export class CanonicalTranslator {
     if (text.kind !== 'ok') return text;
     const parsed = parseJson(text.value);
     if (parsed.kind !== 'ok') return parsed;
-    const checked = checkStructure(parsed.value, this.#limits);
-    if (checked.kind !== 'ok') return checked;
-    return this.translateParsed(checked.value, now, input.headers, input.format);
+    // Walk once with the most generous cap (OTLP's); the format-specific limit is applied after detection.
+    const measured = measureStructure(parsed.value, this.#limits, otlpDepthAllowance(this.#limits));
+    if (measured.kind !== 'ok') return measured;
+    const headers = normalizeHeaders(input.headers);
+    const choice = input.format ?? this.#format;
+    const format = choice === 'auto' ? detectFormat(parsed.value, headers) : choice;
+    if (format === undefined) return deadLetter(TranslationStage.detect, TranslationReason.FORMAT_UNKNOWN, 'payload matches no supported source format');
+    const allowed = format === 'otel' ? otlpDepthAllowance(this.#limits) : this.#limits.maxDepth;
+    if (measured.value > allowed) return depthExceeded(allowed);
+    return this.#adaptAndValidate(parsed.value, format, headers, now);
   }
 
   /** For callers that already parsed and limit-checked the payload (checkStructure). */
@@ -107,6 +114,10 @@ export class CanonicalTranslator {
     const choice = formatChoice ?? this.#format;
     const format = choice === 'auto' ? detectFormat(payload, headers) : choice;
     if (format === undefined) return deadLetter(TranslationStage.detect, TranslationReason.FORMAT_UNKNOWN, 'payload matches no supported source format');
+    return this.#adaptAndValidate(payload, format, headers, now);
+  }
+
+  #adaptAndValidate(payload: unknown, format: SourceFormat, headers: Readonly<Record<string, string>>, now: number): StepResult<CanonicalEvent[]> {
     const observed = isoFromMs(now);
     if (observed === undefined) throw new RangeError('now must be epoch milliseconds between years 1000 and 9999');
     const context: AdapterContext = { now, observed, nameOverrides: this.#overrides, headers };

@@ -62,9 +62,25 @@ export function parseJson(text: string): StepResult<unknown> {
  * not toward maxProperties (a CloudTrail file legitimately holds many records; size bounds them).
  */
 export function checkStructure(root: unknown, limits: EventLimits): StepResult<unknown> {
+  const measured = measureStructure(root, limits, limits.maxDepth);
+  return measured.kind === 'ok' ? ok(root) : measured;
+}
+
+/**
+ * OTLP/JSON spends 4 levels per level of a nested attribute (`kvlistValue` → `values` → entry →
+ * `value`) and 10 on its envelope (resourceLogs → … → attributes), so it is allowed this depth.
+ */
+export const otlpDepthAllowance = (limits: EventLimits): number => limits.maxDepth * 4 + 10;
+
+/**
+ * The walk behind checkStructure, stopping at `depthCap`; returns the deepest level seen, so the
+ * translator can apply a format-specific depth limit after detection without walking twice.
+ */
+export function measureStructure(root: unknown, limits: EventLimits, depthCap: number): StepResult<number> {
   // Parallel stacks of values and their depths avoid allocating a tuple per node.
   const values: unknown[] = [root];
   const depths: number[] = [1];
+  let deepest = 0;
   while (values.length > 0) {
     const value = values.pop();
     const depth = depths.pop() as number;
@@ -73,7 +89,8 @@ export function checkStructure(root: unknown, limits: EventLimits): StepResult<u
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return deadLetter(TranslationStage.limits, TranslationReason.NUMBER_INVALID, 'a number is out of the double range');
     } else if (value !== null && typeof value === 'object') {
-      if (depth > limits.maxDepth) return deadLetter(TranslationStage.limits, TranslationReason.DEPTH_EXCEEDED, `nesting deeper than ${limits.maxDepth}`);
+      if (depth > depthCap) return depthExceeded(depthCap);
+      if (depth > deepest) deepest = depth;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           const child: unknown = value[i];
@@ -107,8 +124,11 @@ export function checkStructure(root: unknown, limits: EventLimits): StepResult<u
       }
     }
   }
-  return ok(root);
+  return ok(deepest);
 }
+
+export const depthExceeded = (maxDepth: number) =>
+  deadLetter(TranslationStage.limits, TranslationReason.DEPTH_EXCEEDED, `nesting deeper than ${maxDepth}`);
 
 const stringTooLong = (limits: EventLimits) =>
   deadLetter(TranslationStage.limits, TranslationReason.STRING_TOO_LONG, `a string is longer than ${limits.maxStringLength} characters`);

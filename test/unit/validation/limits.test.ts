@@ -80,6 +80,24 @@ describe('limits', () => {
   });
 });
 
+describe('depth of OTLP/JSON', () => {
+  // Each nested attribute level costs OTLP 4 JSON levels; its envelope costs 10.
+  const nested = (levels: number): unknown => (levels === 0 ? { stringValue: 'leaf' } : { kvlistValue: { values: [{ key: 'k', value: nested(levels - 1) }] } });
+  const otlp = (levels: number) =>
+    JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: 'app.job.done', attributes: [{ key: 'a', value: nested(levels) }] }] }] }] });
+  const translator = new CanonicalTranslator({ limits: { ...DEFAULT_EVENT_LIMITS, maxDepth: 5 } });
+
+  it('allows OTLP its encoding overhead, but not more', () => {
+    expect(translator.translate({ value: otlp(3) }, Date.now()).kind).toBe('ok');
+    expect(translator.translate({ value: otlp(8) }, Date.now())).toMatchObject({ code: 'DEPTH_EXCEEDED' });
+  });
+
+  it('does not extend that allowance to other formats', () => {
+    const deep = { type: 'track', event: 'Order Completed', userId: 'u', properties: { a: { b: { c: { d: { e: 1 } } } } } };
+    expect(translator.translate({ value: JSON.stringify(deep) }, Date.now())).toMatchObject({ code: 'DEPTH_EXCEEDED', stage: 'limits' });
+  });
+});
+
 describe('the translator never throws, whatever the input', () => {
   const translator = new CanonicalTranslator({ limits });
   const expectResult = (value: Buffer | string, format?: (typeof SOURCE_FORMATS)[number], headers?: Record<string, string>) => {
