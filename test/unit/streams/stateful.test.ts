@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, STREAMS_METRICS, TopologyTestDriver, type KStream } from '../../../streams/index.js';
+import { Serdes, StreamsBuilder, STREAMS_METRICS, TopologyTestDriver, type KStream, type KeyValueStore } from '../../../streams/index.js';
 
 const S = Serdes.String();
 const L = Serdes.Long();
@@ -77,7 +77,7 @@ describe('repartitioning on key change', () => {
     for (const country of countries) {
       const partitions = new Set(repartitioned.filter((r) => r.key?.toString() === country).map((r) => r.partition));
       expect(partitions.size).toBe(1);
-      const owners = driver.tasks.filter((t) => t.storeNames.includes('per-country') && t.getStateStore<{ get(k: string): unknown }>('per-country').get(country) !== undefined);
+      const owners = driver.tasks.filter((t) => t.storeNames.includes('per-country') && t.getStateStore<KeyValueStore<string, number>>('per-country').get(country) !== undefined);
       expect(owners).toHaveLength(1);
     }
     expect(new Set(repartitioned.map((r) => r.partition)).size).toBeGreaterThan(1);
