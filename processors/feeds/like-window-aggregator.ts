@@ -49,6 +49,8 @@ export interface LikeAggregate {
   readonly windowEnd: number;
   /** actor → [event time of its latest like/unlike, 1 when liked / 0 when taken back]. */
   readonly actors: Readonly<Record<string, readonly [number, 0 | 1]>>;
+  /** The actor of the latest signal applied (the store indexes who is counted where, for erasure). */
+  readonly last?: string;
 }
 
 const STAGE = 'likes';
@@ -119,6 +121,7 @@ export class LikeWindowAggregator {
       owner: signal.owner,
       action: signal.op === 'like' ? signal.action : aggregate.action,
       actors: { ...aggregate.actors, [signal.actor]: [signal.timestamp, signal.op === 'like' ? 1 : 0] },
+      last: signal.actor,
     };
   }
 
@@ -151,11 +154,12 @@ export class LikeWindowAggregator {
     };
   }
 
-  /** The store update for an aggregate after `signal` was applied. */
-  upsert(aggregate: LikeAggregate, signal: LikeSignal, excluded: ReadonlySet<string> = new Set()): NotificationUpsert {
+  /** The store update for an aggregate after a signal of `actor` (default: the latest) was applied. */
+  upsert(aggregate: LikeAggregate, actor: string | undefined = aggregate.last, excluded: ReadonlySet<string> = new Set()): NotificationUpsert {
     const item = this.notification(aggregate, excluded);
-    const counted = aggregate.actors[signal.actor]?.[1] === 1 && !excluded.has(signal.actor);
-    return { owner: aggregate.owner, item, ...(counted ? { counted: [signal.actor] } : { uncounted: [signal.actor] }) };
+    if (actor === undefined) return { owner: aggregate.owner, item };
+    const counted = aggregate.actors[actor]?.[1] === 1 && !excluded.has(actor);
+    return { owner: aggregate.owner, item, ...(counted ? { counted: [actor] } : { uncounted: [actor] }) };
   }
 }
 
@@ -229,7 +233,7 @@ export class LikeWindows {
     }
     const next = this.aggregator.apply(current, signal);
     windows.set(start, next);
-    return ok(this.aggregator.upsert(next, signal, excluded));
+    return ok(this.aggregator.upsert(next, signal.actor, excluded));
   }
 
   /** Forgets erased actors in every open window. */
