@@ -483,7 +483,8 @@ export class StreamTask implements ChangeLogger {
       taskId: this.id,
       partition: this.partition,
       get recordMetadata(): RecordMetadata | undefined {
-        return task.#currentRaw;
+        const raw = task.#currentRaw;
+        return raw === undefined ? undefined : { topic: raw.topic, partition: raw.partition, offset: raw.offset };
       },
       currentStreamTimeMs: () => this.#streamTime,
       currentSystemTimeMs: () => this.#clock(),
