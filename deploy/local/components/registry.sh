@@ -110,6 +110,7 @@ registry_up() {
   # - storage: Apicurio 3's SQL storage on a private in-memory H2 database (its default, spelled out);
   #   a small connection pool instead of 20..100 connections.
   # - deletion enabled, so that tests and `quintet` can remove the subjects they made (Confluent allows it).
+  # - no access log and no audit line per request: a test run makes thousands of requests.
   # - ccompat ids are content ids (legacy-id-mode off): the same schema gets the same id in every
   #   subject, as in Confluent's registry.
   # shellcheck disable=SC2086 # REGISTRY_JVM_OPTS holds several JVM options
@@ -117,7 +118,7 @@ registry_up() {
   setsid nohup "$java" $REGISTRY_JVM_OPTS -Djava.io.tmpdir="$dir/tmp" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
-    -Dquarkus.http.access-log.enabled=false \
+    -Dquarkus.http.access-log.enabled=false -Dquarkus.log.category.\"io.apicurio.registry.logging.audit\".level=WARN \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
     -Dapicurio.datasource.url="jdbc:h2:mem:quintet_registry" \
     -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2 -Dapicurio.datasource.jdbc.max-size=16 \
