@@ -74,7 +74,9 @@ export const DEFAULT_PII_POLICY: PiiPolicy = {
       action: 'pseudonymize',
     },
     // A bare "name" is a person's only inside actor details; elsewhere it is usually a product or a page.
-    { pattern: /^name$/, action: 'pseudonymize', roots: [ACTOR_DETAILS] },
+    // Likewise ARNs and principal ids name a person (an IAM user) when they describe the actor.
+    { pattern: /^(name|arn|principalid|gender|sex)$/, action: 'pseudonymize', roots: [ACTOR_DETAILS] },
+    { pattern: /^(accesskeyid|awsaccesskeyid)$/, action: 'pseudonymize' },
     { pattern: /^(address|streetaddress|street|homeaddress|postaladdress|ssn|socialsecuritynumber|taxid|passport|passportnumber|dateofbirth|birthdate|birthday|dob)$/, action: 'pseudonymize' },
     { pattern: /^(password|passwd|secret|token|accesstoken|refreshtoken|apikey|authorization|cookie|setcookie|creditcard|cardnumber|cvv|iban)$/, action: 'drop' },
     { pattern: /^(deviceid|distinctid|advertisingid|idfa|gaid|sessionid)$/, action: 'pseudonymize' },

@@ -90,6 +90,8 @@ export class PiiVault {
   #pending = new Map<string, Record<string, string>>();
   /** Subject key of each pending pseudonym, to invalidate the cache if the record vanished. */
   #pendingSubjects = new Map<string, string>();
+  /** Flushes in flight: a flush also waits for them, so that concurrent tasks sharing the vault never see a value as stored before it is. */
+  #inflight = new Set<Promise<unknown>>();
   #hits = 0;
   #misses = 0;
   #created = 0;
@@ -203,7 +205,22 @@ export class PiiVault {
    * (their tokens point to nothing, as after any erasure) and its cache entry is dropped.
    */
   async flush(): Promise<{ written: number; discarded: number }> {
-    if (this.#pending.size === 0) return { written: 0, discarded: 0 };
+    const others = [...this.#inflight];
+    if (this.#pending.size === 0) {
+      await Promise.all(others);
+      return { written: 0, discarded: 0 };
+    }
+    const own = this.#write();
+    this.#inflight.add(own);
+    try {
+      const [result] = await Promise.all([own, ...others]);
+      return result;
+    } finally {
+      this.#inflight.delete(own);
+    }
+  }
+
+  async #write(): Promise<{ written: number; discarded: number }> {
     const pending = this.#pending;
     const subjects = this.#pendingSubjects;
     this.#pending = new Map();

@@ -1,0 +1,332 @@
+/**
+ * The ingest topology (design Parts 5.2, 8.2, 8.3): raw events in, one pseudonymized, hash-chained
+ * canonical log out.
+ *
+ *   source `raw-source` (topics.raw, bytes)
+ *     → `translate-pseudonymize` (IngestProcessor: CanonicalTranslator = limits, detect, adapt, validate;
+ *        then Pseudonymizer with the PII vault — both for a whole consumed batch in prepareBatch, so the
+ *        vault costs two pipelined round trips per batch)
+ *     → `hash-chain` (ChainProcessor: HashChainer, head in the changelogged store `chain-heads`)
+ *     → sink `canonical-sink` (topics.canonical, partition = chain partition, CloudEvents headers)
+ *   source `erasure-source` (topics.erasureRequests, JSON)
+ *     → `erase-subjects` (ErasureProcessor: vault crypto-shredding) → `hash-chain` (privacy.subject.erased)
+ *   `hash-chain` → sink `checkpoint-sink` (topics.checkpoints, signed heads, on a wall-clock schedule)
+ *   rejects of any step → sink `dead-letter-sink` (topics.deadLetter, key and value encrypted)
+ *
+ * One chain per partition, one writer per chain: the task of raw partition p is the only writer of
+ * canonical partition p, and its head lives in `chain-heads`, whose changelog is written in the same
+ * transaction as the chained record (exactly_once): a crash never forks, gaps or repeats a chain.
+ * Consequently the canonical partition of an event is its raw partition (producers that key raw events
+ * by user keep each user's events in order).
+ *
+ * Not done here yet: the identify → profile table → user_state_snapshot stamping (Part 1.1).
+ */
+import { QuintetError } from '../core/errors.js';
+import type { DeadLetter } from '../core/result.js';
+import type { ProcessorContext, Processor, StreamRecord, Headers } from '../streams/processor.js';
+import { Serdes, type Serde } from '../streams/serdes.js';
+import { Stores, type KeyValueStore } from '../streams/state/index.js';
+import { recordTimestampExtractor } from '../streams/time.js';
+import { Topology } from '../streams/topology.js';
+import { DEAD_LETTER_HEADERS } from '../streams/dead-letter.js';
+import type { CanonicalTranslator } from '../processors/adapters/translator.js';
+import type { ChainKeyRing } from '../processors/chain/chain-hash.js';
+import { HashChainer, type ChainHead } from '../processors/chain/hash-chainer.js';
+import type { CheckpointSigner, ChainCheckpoint } from '../processors/chain/checkpoint.js';
+import { sealDeadLetter } from '../processors/dead-letter/dead-letter-record.js';
+import { parseErasureRequest, subjectErasedEvent } from '../processors/pseudonymization/erasure.js';
+import type { PiiVault } from '../processors/pseudonymization/pii-vault.js';
+import type { PiiPolicy } from '../processors/pseudonymization/pii-policy.js';
+import { PSEUDONYMIZE_STAGE, Pseudonymizer } from '../processors/pseudonymization/pseudonymizer.js';
+import type { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
+import { fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../schemas/avro.js';
+import type { CanonicalEvent } from '../schemas/canonical-event.js';
+
+export const INGEST_NODES = {
+  rawSource: 'raw-source',
+  erasureSource: 'erasure-source',
+  ingest: 'translate-pseudonymize',
+  erasure: 'erase-subjects',
+  chain: 'hash-chain',
+  canonicalSink: 'canonical-sink',
+  checkpointSink: 'checkpoint-sink',
+  deadLetterSink: 'dead-letter-sink',
+} as const;
+
+/** The changelogged store of chain heads: partition → {sequence, hash, key_id}. */
+export const CHAIN_HEAD_STORE = 'chain-heads';
+
+export interface IngestTopics {
+  readonly raw: string;
+  readonly canonical: string;
+  readonly deadLetter: string;
+  readonly erasureRequests: string;
+  readonly checkpoints: string;
+}
+
+export interface IngestTopologyOptions {
+  readonly topics: IngestTopics;
+  readonly translator: CanonicalTranslator;
+  /** Shared by all tasks of the process (one Redis connection, one cache). */
+  readonly vault: PiiVault;
+  readonly policy?: PiiPolicy;
+  readonly chainKeys: ChainKeyRing;
+  /** Encrypts dead-letter payloads. */
+  readonly masterKeys: MasterKeyRing;
+  /** Signs checkpoints; without it no checkpoints are written (tail truncation becomes undetectable). */
+  readonly signer?: CheckpointSigner;
+  /** Default 60 s. */
+  readonly checkpointIntervalMs?: number;
+  /**
+   * Values of the canonical topic: the registry's Avro serde (confluentAvroSerde with
+   * canonicalEventAvroSchema, toAvroRecord/fromAvroRecord) in Kafka mode; default JSON `{event, chain}`.
+   */
+  readonly canonicalValueSerde?: Serde<CanonicalEnvelope>;
+  /** `content-type` header of canonical records; default from the serde name (`application/avro` or `application/json`). */
+  readonly contentType?: string;
+}
+
+type Bytes = Buffer | null;
+type Outcome = { readonly kind: 'ok'; readonly events: CanonicalEvent[] } | DeadLetter;
+
+/** A record for the dead-letter sink: reason in `quintet.dlq.*` headers, the input sealed in the value. */
+interface DeadLetterOut {
+  readonly value: Buffer;
+  readonly headers: Headers;
+}
+
+function deadLetterOut(context: ProcessorContext<unknown, unknown>, masterKeys: MasterKeyRing, rejection: DeadLetter, key: Bytes, value: Bytes, node: string): DeadLetterOut {
+  const meta = context.recordMetadata ?? { topic: 'unknown', partition: context.partition, offset: '-1' };
+  const sealed = sealDeadLetter(masterKeys, { ...meta, key, value }, new Date(context.currentSystemTimeMs()));
+  // The input's own headers are NOT copied: they may carry identifiers (e.g. ce_subject).
+  const headers: Record<string, string> = {
+    [DEAD_LETTER_HEADERS.code]: rejection.code,
+    [DEAD_LETTER_HEADERS.stage]: rejection.stage,
+    [DEAD_LETTER_HEADERS.message]: rejection.message,
+    [DEAD_LETTER_HEADERS.node]: node,
+    [DEAD_LETTER_HEADERS.task]: context.taskId,
+    [DEAD_LETTER_HEADERS.application]: context.applicationId,
+    [DEAD_LETTER_HEADERS.sourceTopic]: meta.topic,
+    [DEAD_LETTER_HEADERS.sourcePartition]: String(meta.partition),
+    [DEAD_LETTER_HEADERS.sourceOffset]: meta.offset,
+  };
+  if (rejection.path !== undefined) headers[DEAD_LETTER_HEADERS.path] = rejection.path;
+  return { value: Buffer.from(JSON.stringify(sealed), 'utf8'), headers };
+}
+
+/** Raw record → canonical events without PII. Translation and vault I/O happen per consumed batch. */
+export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown> {
+  readonly #translator: CanonicalTranslator;
+  readonly #pseudonymizer: Pseudonymizer;
+  readonly #masterKeys: MasterKeyRing;
+  readonly #outcomes = new Map<StreamRecord<Bytes, Bytes>, Outcome>();
+  #context: ProcessorContext<unknown, unknown> | undefined;
+
+  constructor(translator: CanonicalTranslator, pseudonymizer: Pseudonymizer, masterKeys: MasterKeyRing) {
+    this.#translator = translator;
+    this.#pseudonymizer = pseudonymizer;
+    this.#masterKeys = masterKeys;
+  }
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.#context = context;
+  }
+
+  async prepareBatch(records: readonly StreamRecord<Bytes, Bytes>[]): Promise<void> {
+    const outcomes = await this.#run(records);
+    records.forEach((record, i) => this.#outcomes.set(record, outcomes[i] as Outcome));
+  }
+
+  async #run(records: readonly StreamRecord<Bytes, Bytes>[]): Promise<Outcome[]> {
+    const now = (this.#context as ProcessorContext<unknown, unknown>).currentSystemTimeMs();
+    const translated: Outcome[] = records.map((record) => {
+      if (record.value === null) return { kind: 'deadLetter', stage: 'decode', code: 'EMPTY_VALUE', message: 'raw record has no value' };
+      const result = this.#translator.translate({ value: record.value, headers: record.headers }, now);
+      return result.kind === 'ok' ? { kind: 'ok', events: result.value } : result.kind === 'deadLetter' ? result : { kind: 'deadLetter', stage: 'adapt', code: 'DROPPED', message: result.reason };
+    });
+    const events = translated.flatMap((o) => (o.kind === 'ok' ? o.events : []));
+    const pseudonymized = await this.#pseudonymizer.pseudonymizeBatch(events);
+    let next = 0;
+    return translated.map((outcome) => {
+      if (outcome.kind !== 'ok') return outcome;
+      const results = pseudonymized.slice(next, next + outcome.events.length);
+      next += outcome.events.length;
+      const rejected = results.find((r) => r.kind !== 'ok');
+      if (rejected !== undefined) {
+        return rejected.kind === 'deadLetter' ? rejected : { kind: 'deadLetter', stage: PSEUDONYMIZE_STAGE, code: 'PSEUDONYMIZE_DROPPED', message: rejected.reason };
+      }
+      return { kind: 'ok', events: results.map((r) => (r.kind === 'ok' ? r.value : (undefined as never))) };
+    });
+  }
+
+  async process(record: StreamRecord<Bytes, Bytes>): Promise<void> {
+    const context = this.#context as ProcessorContext<unknown, unknown>;
+    let outcome = this.#outcomes.get(record);
+    this.#outcomes.delete(record);
+    outcome ??= (await this.#run([record]))[0] as Outcome;
+    if (outcome.kind !== 'ok') {
+      const out = deadLetterOut(context, this.#masterKeys, outcome, record.key, record.value, INGEST_NODES.ingest);
+      context.forward({ key: null, value: out.value, timestamp: record.timestamp, headers: out.headers }, INGEST_NODES.deadLetterSink);
+      return;
+    }
+    for (const event of outcome.events) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.chain);
+  }
+}
+
+/** Erasure request → vault crypto-shredding → `privacy.subject.erased` event for the chain. */
+export class ErasureProcessor implements Processor<Bytes, Bytes, unknown, unknown> {
+  readonly #vault: PiiVault;
+  readonly #masterKeys: MasterKeyRing;
+  #context: ProcessorContext<unknown, unknown> | undefined;
+
+  constructor(vault: PiiVault, masterKeys: MasterKeyRing) {
+    this.#vault = vault;
+    this.#masterKeys = masterKeys;
+  }
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.#context = context;
+  }
+
+  async process(record: StreamRecord<Bytes, Bytes>): Promise<void> {
+    const context = this.#context as ProcessorContext<unknown, unknown>;
+    const request = parseErasureRequest(record.value);
+    if (request === undefined) {
+      const rejection: DeadLetter = { kind: 'deadLetter', stage: 'erase', code: 'ERASURE_REQUEST_INVALID', message: 'not a quintet.erasure-request.v1 value' };
+      const out = deadLetterOut(context, this.#masterKeys, rejection, record.key, record.value, INGEST_NODES.erasure);
+      context.forward({ key: null, value: out.value, timestamp: record.timestamp, headers: out.headers }, INGEST_NODES.deadLetterSink);
+      return;
+    }
+    const erased = await this.#vault.eraseLookupHashes(request.lookup_hashes);
+    const event = subjectErasedEvent(request, erased, new Date(context.currentSystemTimeMs()));
+    if (event !== undefined) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.chain);
+  }
+}
+
+/**
+ * The form of an event that readers of the canonical topic decode: exactly the canonical fields
+ * (unknown ones dropped, free-form objects through JSON). The chain must hash this form, or a consumer
+ * of the Avro topic could not re-verify it.
+ */
+export const wireForm = (event: CanonicalEvent): CanonicalEvent => fromAvroRecord(toAvroRecord({ event })).event;
+
+/** Appends each event to this partition's chain and publishes signed checkpoints of the head. */
+export class ChainProcessor implements Processor<unknown, CanonicalEvent, unknown, unknown> {
+  readonly #keys: ChainKeyRing;
+  readonly #masterKeys: MasterKeyRing;
+  readonly #signer: CheckpointSigner | undefined;
+  readonly #checkpointIntervalMs: number;
+  readonly #canonicalTopic: string;
+  readonly #contentType: string;
+  #chainer: HashChainer | undefined;
+  #store: KeyValueStore<number, ChainHead> | undefined;
+  #lastCheckpointed: number | undefined;
+  #context: ProcessorContext<unknown, unknown> | undefined;
+
+  constructor(options: { keys: ChainKeyRing; masterKeys: MasterKeyRing; signer: CheckpointSigner | undefined; checkpointIntervalMs: number; canonicalTopic: string; contentType: string }) {
+    this.#keys = options.keys;
+    this.#masterKeys = options.masterKeys;
+    this.#signer = options.signer;
+    this.#checkpointIntervalMs = options.checkpointIntervalMs;
+    this.#canonicalTopic = options.canonicalTopic;
+    this.#contentType = options.contentType;
+  }
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.#context = context;
+    const store = context.getStateStore<KeyValueStore<number, ChainHead>>(CHAIN_HEAD_STORE);
+    this.#store = store;
+    this.#chainer = new HashChainer(this.#keys, { get: (p) => store.get(p), put: (p, head) => store.put(p, head) });
+    if (this.#signer !== undefined) context.schedule(this.#checkpointIntervalMs, 'wall-clock-time', (now) => this.checkpoint(now));
+  }
+
+  process(record: StreamRecord<unknown, CanonicalEvent>): void {
+    const context = this.#context as ProcessorContext<unknown, unknown>;
+    const event = wireForm(record.value);
+    const link = (this.#chainer as HashChainer).append(context.partition, event);
+    if (link.kind !== 'ok') {
+      const rejection = link.kind === 'deadLetter' ? link : ({ kind: 'deadLetter', stage: 'chain', code: 'CHAIN_DROPPED', message: link.reason } as DeadLetter);
+      const out = deadLetterOut(context, this.#masterKeys, rejection, null, Buffer.from(JSON.stringify(event), 'utf8'), INGEST_NODES.chain);
+      context.forward({ key: null, value: out.value, timestamp: record.timestamp, headers: out.headers }, INGEST_NODES.deadLetterSink);
+      return;
+    }
+    const envelope: CanonicalEnvelope = { event, chain: link.value };
+    context.forward(
+      { key: event.actor.pseudonym ?? event.id, value: envelope, timestamp: record.timestamp, headers: cloudEventHeaders(event, this.#contentType) },
+      INGEST_NODES.canonicalSink,
+    );
+  }
+
+  /** Publishes the head of this task's chain if it moved since the last checkpoint. */
+  checkpoint(nowMs: number): void {
+    const context = this.#context as ProcessorContext<unknown, unknown>;
+    const head = this.#store?.get(context.partition);
+    if (this.#signer === undefined || head === undefined || head.sequence === this.#lastCheckpointed) return;
+    const checkpoint: ChainCheckpoint = this.#signer.sign(this.#canonicalTopic, context.partition, head, new Date(nowMs));
+    this.#lastCheckpointed = head.sequence;
+    context.forward({ key: String(context.partition), value: checkpoint, timestamp: nowMs, headers: {} }, INGEST_NODES.checkpointSink);
+  }
+
+  close(): void {
+    // A final checkpoint on clean shutdown would be written outside a transaction; the next periodic one covers it.
+  }
+}
+
+/** CloudEvents Kafka protocol binding, binary mode: attributes as `ce_*` headers. No personal data. */
+export function cloudEventHeaders(event: CanonicalEvent, contentType: string): Headers {
+  return {
+    ce_specversion: '1.0',
+    ce_id: event.id,
+    ce_source: event.source,
+    ce_type: event.action.name,
+    ce_time: event.event_timestamp,
+    'content-type': contentType,
+  };
+}
+
+const envelopeJson: Serde<CanonicalEnvelope> = Serdes.Json<CanonicalEnvelope>();
+
+export function buildIngestTopology(options: IngestTopologyOptions): Topology {
+  const { topics } = options;
+  const valueSerde = options.canonicalValueSerde ?? envelopeJson;
+  const contentType = options.contentType ?? (valueSerde.name.includes('avro') ? 'application/avro' : 'application/json');
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? 60_000;
+  if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < 1) throw new QuintetError('TOPOLOGY_INVALID', 'checkpointIntervalMs must be a positive integer');
+  const bytes = { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), timestampExtractor: recordTimestampExtractor };
+
+  return new Topology()
+    .addSource(INGEST_NODES.rawSource, topics.raw, bytes)
+    .addSource(INGEST_NODES.erasureSource, topics.erasureRequests, bytes)
+    .addProcessor(INGEST_NODES.ingest, () => new IngestProcessor(options.translator, new Pseudonymizer(options.vault, options.policy), options.masterKeys), INGEST_NODES.rawSource)
+    .addProcessor(INGEST_NODES.erasure, () => new ErasureProcessor(options.vault, options.masterKeys), INGEST_NODES.erasureSource)
+    .addProcessor(
+      INGEST_NODES.chain,
+      () =>
+        new ChainProcessor({
+          keys: options.chainKeys,
+          masterKeys: options.masterKeys,
+          signer: options.signer,
+          checkpointIntervalMs,
+          canonicalTopic: topics.canonical,
+          contentType,
+        }),
+      INGEST_NODES.ingest,
+      INGEST_NODES.erasure,
+    )
+    .addStateStore(Stores.keyValueStore<number, ChainHead>(CHAIN_HEAD_STORE, { keySerde: Serdes.Long(), valueSerde: Serdes.Json<ChainHead>() }), INGEST_NODES.chain)
+    .addSink<string, CanonicalEnvelope>(
+      INGEST_NODES.canonicalSink,
+      topics.canonical,
+      { keySerde: Serdes.String(), valueSerde, partitioner: (_topic, _key, value) => value.chain?.partition },
+      INGEST_NODES.chain,
+    )
+    .addSink<string, ChainCheckpoint>(INGEST_NODES.checkpointSink, topics.checkpoints, { keySerde: Serdes.String(), valueSerde: Serdes.Json<ChainCheckpoint>() }, INGEST_NODES.chain)
+    .addSink<null, Buffer>(
+      INGEST_NODES.deadLetterSink,
+      topics.deadLetter,
+      { keySerde: Serdes.Void(), valueSerde: Serdes.Bytes() },
+      INGEST_NODES.ingest,
+      INGEST_NODES.erasure,
+      INGEST_NODES.chain,
+    );
+}
