@@ -83,6 +83,9 @@ export class CanonicalTranslator {
   readonly #validator: CanonicalValidator;
   readonly #overrides: ReadonlyMap<string, string>;
   readonly #format: FormatChoice;
+  // A batch shares one `now`: format it once.
+  #lastNow = Number.NaN;
+  #lastObserved = '';
 
   constructor(options: TranslatorOptions = {}) {
     this.#limits = options.limits ?? DEFAULT_EVENT_LIMITS;
@@ -118,8 +121,13 @@ export class CanonicalTranslator {
   }
 
   #adaptAndValidate(payload: unknown, format: SourceFormat, headers: Readonly<Record<string, string>>, now: number): StepResult<CanonicalEvent[]> {
-    const observed = isoFromMs(now);
-    if (observed === undefined) throw new RangeError('now must be epoch milliseconds between years 1000 and 9999');
+    if (now !== this.#lastNow) {
+      const formatted = isoFromMs(now);
+      if (formatted === undefined) throw new RangeError('now must be epoch milliseconds between years 1000 and 9999');
+      this.#lastNow = now;
+      this.#lastObserved = formatted;
+    }
+    const observed = this.#lastObserved;
     const context: AdapterContext = { now, observed, nameOverrides: this.#overrides, headers };
     const adapted = ADAPTERS[format](payload, context);
     if (adapted.kind !== 'ok') return adapted;
