@@ -1,5 +1,6 @@
 /**
- * The feed store contract against the real Redis of the local stack, each test under a random key prefix
+ * The feed store contract and the feed topologies (on the TopologyTestDriver) against the real Redis of
+ * the local stack, each test under a random key prefix
  * that is deleted afterwards.
  */
 import { Redis } from 'ioredis';
@@ -11,7 +12,9 @@ import {
   RedisNotificationStore,
 } from '../../../connectors/redis/feed-stores.js';
 import { testConfig, uniqueIdentifier } from '../../support/environment.js';
-import { describeFeedStoreContract } from '../../unit/feeds/store-contract.js';
+import { describeFeedStoreContract, type FeedStoreFactory } from '../../unit/feeds/store-contract.js';
+import { describeFeedsTopology } from '../../unit/feeds/feeds-topology-suite.js';
+import { describeLikesTopology } from '../../unit/feeds/likes-topology-suite.js';
 import { deleteByPrefix } from './redis-support.js';
 
 let redis: Redis;
@@ -24,7 +27,7 @@ afterAll(async () => {
   await redis.quit();
 });
 
-describeFeedStoreContract('redis', async (options) => {
+const redisStores: FeedStoreFactory = async (options) => {
   const keyPrefix = uniqueIdentifier('feeds_test');
   return {
     graph: new RedisFollowGraphStore(redis, options.celebrityThreshold, { keyPrefix }),
@@ -33,4 +36,9 @@ describeFeedStoreContract('redis', async (options) => {
     tombstones: new RedisErasureTombstones(redis, { keyPrefix }),
     cleanup: () => deleteByPrefix(redis, keyPrefix),
   };
-});
+};
+
+describeFeedStoreContract('redis', redisStores);
+// The same topologies as on the in-memory stores, over real Redis.
+describeFeedsTopology('redis', redisStores);
+describeLikesTopology('redis', redisStores);

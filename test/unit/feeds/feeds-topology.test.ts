@@ -1,133 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { MemoryErasureTombstones, MemoryFollowGraphStore, MemoryInboxStore } from '../../../connectors/memory/feed-stores.js';
-import { FeedReader } from '../../../connectors/redis/feed-reader.js';
-import { MemoryNotificationStore } from '../../../connectors/memory/feed-stores.js';
-import { Serdes } from '../../../streams/serdes.js';
-import { TopologyTestDriver } from '../../../streams/test-driver.js';
-import { buildFeedsTopology, FEEDS_GRAPH_STORE } from '../../../topologies/feeds.js';
-import type { CanonicalValue } from '../../../topologies/feeds-shared.js';
-import { BASE_MS, erased, follow, post, socialEvent, unfollow } from './events.js';
-import { pseudonym } from './store-contract.js';
+import { MemoryErasureTombstones, MemoryFollowGraphStore, MemoryInboxStore, MemoryNotificationStore } from '../../../connectors/memory/feed-stores.js';
+import { describeFeedsTopology } from './feeds-topology-suite.js';
+import { describeLikesTopology } from './likes-topology-suite.js';
+import type { FeedStoreFactory } from './store-contract.js';
 
-const TOPIC = 'canonical';
-
-function setup(options: { celebrityThreshold?: number; removeItemsOnUnfollow?: boolean; partitions?: number } = {}) {
-  const threshold = options.celebrityThreshold ?? 100;
-  const stores = {
-    graph: new MemoryFollowGraphStore(threshold),
-    inboxes: new MemoryInboxStore(10),
-    tombstones: new MemoryErasureTombstones(),
-    notifications: new MemoryNotificationStore(),
-  };
-  const topology = buildFeedsTopology({
-    canonicalTopic: TOPIC,
-    stores,
-    fanOut: { celebrityThreshold: threshold },
-    followGraph: { removeItemsOnUnfollow: options.removeItemsOnUnfollow ?? false },
-  });
-  const driver = new TopologyTestDriver(topology, { partitions: options.partitions ?? 2 });
-  const input = driver.createInputTopic<string, CanonicalValue>(TOPIC, Serdes.String(), Serdes.Json<CanonicalValue>());
-  const reader = new FeedReader(stores);
-  const home = async (user: string) => (await reader.homeFeed(user, { limit: 50 })).entries.map((e) => e.item.id);
-  return { stores, driver, input, reader, home };
-}
-
-describe('feeds topology on the TopologyTestDriver', () => {
-  it('fans a post out to the followers at the time, in event-time order, and the author activity feed', async () => {
-    const { input, home, reader } = setup();
-    const [author, f1, f2, late] = [pseudonym(), pseudonym(), pseudonym(), pseudonym()];
-    const p1 = post(author, BASE_MS + 10);
-    const p2 = post(author, BASE_MS + 5);
-    const p3 = post(author, BASE_MS + 20);
-    await input.pipeRecordListAsync(
-      [follow(f1, author, BASE_MS), follow(f2, author, BASE_MS + 1), p1, p2, follow(late, author, BASE_MS + 15), p3].map((value) => ({ key: value.actor.pseudonym as string, value })),
-    );
-    expect(await home(f1)).toEqual([p3.id, p1.id, p2.id]);
-    expect(await home(f2)).toEqual([p3.id, p1.id, p2.id]);
-    // Followed after p1 and p2 in the same batch: only p3 reaches them.
-    expect(await home(late)).toEqual([p3.id]);
-    expect((await reader.activity(author)).entries.map((e) => e.item.id)).toEqual([p3.id, p1.id, p2.id]);
-  });
-
-  it('is idempotent when a batch is redelivered', async () => {
-    const { input, stores } = setup();
-    const [author, follower] = [pseudonym(), pseudonym()];
-    const records = [follow(follower, author, BASE_MS), post(author, BASE_MS + 1), post(author, BASE_MS + 2)].map((value) => ({ key: 'k', value }));
-    await input.pipeRecordListAsync(records);
-    await input.pipeRecordListAsync(records);
-    expect(await stores.inboxes.size('inbox', follower)).toBe(2);
-    expect(await stores.graph.followerCount(author)).toBe(1);
-  });
-
-  it('does not fan out celebrities; readers merge their items at read time', async () => {
-    const { input, stores, home } = setup({ celebrityThreshold: 2 });
-    const [star, a, b, c] = [pseudonym(), pseudonym(), pseudonym(), pseudonym()];
-    const starPost = post(star, BASE_MS + 10);
-    await input.pipeRecordListAsync([follow(a, star, BASE_MS), follow(b, star, BASE_MS), follow(c, star, BASE_MS), starPost].map((value) => ({ key: 'k', value })));
-    expect(await stores.inboxes.size('inbox', a)).toBe(0);
-    expect(await home(a)).toEqual([starPost.id]);
-    expect(await home(c)).toEqual([starPost.id]);
-  });
-
-  it('stops fan-out on unfollow and optionally removes the unfollowed author items', async () => {
-    const keep = setup();
-    const remove = setup({ removeItemsOnUnfollow: true });
-    for (const { input, home } of [keep, remove]) {
-      const [author, follower] = [pseudonym(), pseudonym()];
-      const before = post(author, BASE_MS + 1);
-      await input.pipeRecordListAsync([follow(follower, author, BASE_MS), before, unfollow(follower, author, BASE_MS + 2), post(author, BASE_MS + 3)].map((value) => ({ key: 'k', value })));
-      expect(await home(follower)).toEqual(input === keep.input ? [before.id] : []);
-    }
-  });
-
-  it('keeps the follow graph in a changelog-backed table', async () => {
-    const { input, driver } = setup();
-    const [a, b, c] = [pseudonym(), pseudonym(), pseudonym()];
-    await input.pipeRecordListAsync([follow(a, b, BASE_MS), follow(c, b, BASE_MS + 1), unfollow(a, b, BASE_MS + 2)].map((value) => ({ key: 'k', value })));
-    const table = driver.getKeyValueStore<string, number>(FEEDS_GRAPH_STORE);
-    expect(table.all().map((e) => e.key)).toEqual([`${b}/${c}`]);
-    expect(driver.topics.some((t) => t.endsWith(`${FEEDS_GRAPH_STORE}-changelog`))).toBe(true);
-  });
-
-  it('obeys privacy.subject.erased: the subject items vanish, its feeds and edges go, later events are ignored', async () => {
-    const { input, stores, home, driver } = setup();
-    const [subject, friend, fan] = [pseudonym(), pseudonym(), pseudonym()];
-    const subjectPost = post(subject, BASE_MS + 2);
-    const friendPost = post(friend, BASE_MS + 3);
-    await input.pipeRecordListAsync(
-      [follow(fan, subject, BASE_MS), follow(fan, friend, BASE_MS), follow(subject, friend, BASE_MS), subjectPost, friendPost].map((value) => ({ key: 'k', value })),
-    );
-    expect(await home(fan)).toEqual([friendPost.id, subjectPost.id]);
-    expect(await home(subject)).toEqual([friendPost.id]);
-
-    await input.pipeInputAsync('k', erased(subject, BASE_MS + 10));
-    expect(await home(fan)).toEqual([friendPost.id]);
-    expect(await stores.inboxes.size('inbox', subject)).toBe(0);
-    expect(await stores.inboxes.size('activity', subject)).toBe(0);
-    expect(await stores.graph.followers(subject)).toEqual([]);
-    expect(await stores.graph.followers(friend)).toEqual([fan]);
-    expect(driver.getKeyValueStore<string, number>(FEEDS_GRAPH_STORE).all().some((e) => e.key.startsWith(`${subject}/`))).toBe(false);
-
-    // A post of the erased pseudonym still in flight is not written anywhere.
-    await input.pipeRecordListAsync([follow(fan, subject, BASE_MS + 11), post(subject, BASE_MS + 12)].map((value) => ({ key: 'k', value })));
-    expect(await home(fan)).toEqual([friendPost.id]);
-    expect(await stores.inboxes.size('activity', subject)).toBe(0);
-  });
-
-  it('dead-letters malformed social events and ignores the rest', async () => {
-    const { input, driver } = setup();
-    const noFollowee = socialEvent('social.user.followed', pseudonym(), BASE_MS);
-    const noActor = post(pseudonym(), BASE_MS);
-    delete noActor.actor.pseudonym;
-    await input.pipeRecordListAsync([noFollowee, noActor, socialEvent('billing.invoice.paid', pseudonym(), BASE_MS)].map((value) => ({ key: 'k', value })));
-    expect(driver.readDeadLetters().map((d) => d.reason.code).sort()).toEqual(['FEED_ACTOR_MISSING', 'FOLLOW_FOLLOWEE_MISSING']);
-  });
-
-  it('accepts the canonical envelope { event, chain }', async () => {
-    const { input, home } = setup();
-    const [author, follower] = [pseudonym(), pseudonym()];
-    const p = post(author, BASE_MS + 1);
-    await input.pipeRecordListAsync([follow(follower, author, BASE_MS), p].map((event) => ({ key: 'k', value: { event } })));
-    expect(await home(follower)).toEqual([p.id]);
-  });
+const memoryStores: FeedStoreFactory = async (options) => ({
+  graph: new MemoryFollowGraphStore(options.celebrityThreshold),
+  inboxes: new MemoryInboxStore(options.cap),
+  notifications: new MemoryNotificationStore(options.notificationCap),
+  tombstones: new MemoryErasureTombstones(),
+  cleanup: async () => {},
 });
+
+describeFeedsTopology('in-memory', memoryStores);
+describeLikesTopology('in-memory', memoryStores);
