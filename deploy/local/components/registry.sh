@@ -111,6 +111,8 @@ registry_up() {
   #   a small connection pool instead of 20..100 connections.
   # - deletion enabled, so that tests and `quintet` can remove the subjects they made (Confluent allows it).
   # - no access log and no audit line per request: a test run makes thousands of requests.
+  # - global compatibility BACKWARD, Confluent's default (Apicurio's is NONE: no check at all), so that a
+  #   subject without a level of its own behaves as it would on Confluent.
   # - ccompat ids are content ids (legacy-id-mode off): the same schema gets the same id in every
   #   subject, as in Confluent's registry.
   # shellcheck disable=SC2086 # REGISTRY_JVM_OPTS holds several JVM options
@@ -124,7 +126,7 @@ registry_up() {
     -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2 -Dapicurio.datasource.jdbc.max-size=16 \
     -Dapicurio.rest.deletion.artifact.enabled=true -Dapicurio.rest.deletion.artifact-version.enabled=true \
     -Dapicurio.rest.deletion.group.enabled=true \
-    -Dapicurio.ccompat.legacy-id-mode.enabled=false \
+    -Dapicurio.ccompat.legacy-id-mode.enabled=false -Dapicurio.rules.global.compatibility=BACKWARD \
     -Dapicurio.storage.snapshot.location="$dir/tmp" -Dapicurio.import.work-dir="$dir/tmp" \
     -jar "$home/quarkus-run.jar" >"$dir/registry.out" 2>&1 </dev/null &
     echo $! >"$pidfile")

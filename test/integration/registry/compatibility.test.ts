@@ -52,6 +52,14 @@ describe('schema registry: BACKWARD evolution of the canonical event', () => {
     await expect(connection.registerAvroSchema(unchecked, canonicalRequiredFieldAdded(), { compatibility: 'NONE' })).resolves.toBeGreaterThan(0);
   });
 
+  it('checks BACKWARD on a subject without a level of its own, as Confluent does by default', async () => {
+    const inherited = janitor.valueSubject('canonical-inherited').subject;
+    await connection.registerAvroSchema(inherited, canonicalV1());
+    await expect(connection.registerAvroSchema(inherited, canonicalRequiredFieldAdded())).rejects.toMatchObject({ code: 'SCHEMA_INCOMPATIBLE' });
+    await expect(connection.registerAvroSchema(inherited, canonicalV2())).resolves.toBeGreaterThan(0);
+    expect(await connection.rest.versions(inherited)).toEqual([1, 2]);
+  });
+
   it('lets an old reader (v1) read data written with v2: the new field is skipped', async () => {
     const envelope = canonicalEnvelope();
     const writer = new ConfluentAvroCodec(registryConnection());
