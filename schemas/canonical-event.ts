@@ -8,14 +8,24 @@
 
 export const CANONICAL_SPEC_VERSION = '1.0';
 
-/** Categories of action. `other` keeps room to evolve without breaking readers. */
+/**
+ * Categories of action (the design leaves the enum open; docs/canonical-model.md#action-type):
+ * - `create` / `read` / `update` / `delete`: CRUD on the entity (audit logs, CloudTrail, GitHub);
+ * - `access`: authentication and authorization (logins, token exchanges, role assumption);
+ * - `track`: an analytics event (Segment/Mixpanel/Amplitude track, page, screen);
+ * - `identify`: a statement about the actor itself (Segment identify, Amplitude $identify);
+ * - `log`: an observability log record (OpenTelemetry);
+ * - `social`: an activity-stream interaction (like, comment, share, follow);
+ * - `system`: emitted by the platform itself (warnings, notifications, erasure);
+ * - `other`: none of the above. Readers must accept values added later (the Avro field is a string).
+ */
 export const ACTION_TYPES = ['create', 'read', 'update', 'delete', 'access', 'track', 'identify', 'log', 'social', 'system', 'other'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 export const ACTOR_TYPES = ['user', 'service', 'anonymous', 'system'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
-/** Outcome of the event. `UNKNOWN` when the source does not say. */
+/** Outcome of the event: `SUCCESS`, `FAILURE` (then `context.error` says why), `UNKNOWN` when the source does not say. */
 export const EVENT_STATUSES = ['SUCCESS', 'FAILURE', 'UNKNOWN'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
