@@ -158,6 +158,13 @@ export class InMemorySessionStore<K, V> implements SessionStore<K, V> {
 
   #apply(key: K, start: number, end: number, value: V | null): void {
     const id = this.#id(key);
+    // A removal implies an earlier put of that session: it advances observed time too, so a store
+    // restored from a compacted changelog (where only the tombstone survives) expires the same sessions.
+    if (end > this.#observedEnd) {
+      this.#observedEnd = end;
+      if (end - this.#lastSweep > this.retentionMs) this.#sweep();
+    }
+    // Looked up after the sweep, which may have dropped this key's entry.
     let entry = this.#byKey.get(id);
     if (value === null || value === undefined) {
       if (entry === undefined) return;
@@ -169,12 +176,7 @@ export class InMemorySessionStore<K, V> implements SessionStore<K, V> {
       }
       return;
     }
-    if (end > this.#observedEnd) {
-      this.#observedEnd = end;
-      if (end - this.#lastSweep > this.retentionMs) this.#sweep();
-    } else if (this.#expired(end)) {
-      return;
-    }
+    if (this.#expired(end)) return;
     if (entry === undefined) {
       entry = { key, sessions: [] };
       this.#byKey.set(id, entry);

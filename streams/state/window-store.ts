@@ -148,6 +148,12 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
 
   #apply(key: K, id: KeyId, windowStart: number, value: V | null): void {
     let window = this.#windows.get(windowStart);
+    // Deletes advance observed time too (see the session store): compaction may keep only them.
+    if (windowStart > this.#observedStart) {
+      this.#observedStart = windowStart;
+      this.#evictExpired();
+      window = this.#windows.get(windowStart);
+    }
     if (value === null || value === undefined) {
       if (window?.delete(id) === true) {
         this.#size--;
@@ -155,13 +161,8 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
       }
       return;
     }
-    if (windowStart > this.#observedStart) {
-      this.#observedStart = windowStart;
-      this.#evictExpired();
-      // A put below the retention horizon is ignored, as Kafka's segmented stores ignore expired writes.
-    } else if (this.#expired(windowStart)) {
-      return;
-    }
+    // A put below the retention horizon is ignored, as Kafka's segmented stores ignore expired writes.
+    if (this.#expired(windowStart)) return;
     if (window === undefined) {
       window = new Map();
       this.#windows.set(windowStart, window);
