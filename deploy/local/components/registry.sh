@@ -150,7 +150,7 @@ registry_status() {
   local pidfile
   pidfile="$(registry_pidfile)"
   if stack_pid_alive "$pidfile"; then
-    if registry_probe; then echo "registry    up       $(registry_api) pid $(cat "$pidfile") RSS $(stack_rss "$pidfile") (Apicurio $REGISTRY_VERSION, in-memory)"
+    if registry_probe; then echo "registry    up       $(registry_api) pid $(cat "$pidfile") $(stack_rss "$pidfile") (Apicurio $REGISTRY_VERSION, in-memory)"
     else echo "registry    starting $(registry_api) pid $(cat "$pidfile")"; fi
   elif registry_probe; then
     echo "registry    external $(registry_api) (not started by this checkout)"
