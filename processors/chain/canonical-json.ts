@@ -18,8 +18,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      if (LONE_SURROGATE.test(value)) throw new QuintetError('CHAIN_INPUT_INVALID', 'string with a lone surrogate cannot be canonicalized');
-      return JSON.stringify(value);
+      return canonicalString(value);
     case 'number':
       if (!Number.isFinite(value)) throw new QuintetError('CHAIN_INPUT_INVALID', 'non-finite number cannot be canonicalized');
       return JSON.stringify(value);
@@ -27,17 +26,42 @@ export function canonicalJson(value: unknown): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          const item: unknown = value[i];
+          out += item === undefined ? 'null' : canonicalJson(item);
+        }
+        return `${out}]`;
+      }
       const record = value as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(record).sort()) {
+      // Default sort compares UTF-16 code units, exactly RFC 8785's order.
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
         const member = record[key];
         if (member === undefined) continue;
-        parts.push(`${canonicalJson(key)}:${canonicalJson(member)}`);
+        if (!first) out += ',';
+        first = false;
+        out += canonicalString(key);
+        out += ':';
+        out += canonicalJson(member);
       }
-      return `{${parts.join(',')}}`;
+      return `${out}}`;
     }
     default:
       throw new QuintetError('CHAIN_INPUT_INVALID', `a ${typeof value} cannot be canonicalized as JSON`);
   }
 }
+
+function canonicalString(value: string): string {
+  // Only strings holding a surrogate code unit can hold a lone one; most strings skip the regex.
+  if (HAS_SURROGATE.test(value) && LONE_SURROGATE.test(value)) {
+    throw new QuintetError('CHAIN_INPUT_INVALID', 'string with a lone surrogate cannot be canonicalized');
+  }
+  return JSON.stringify(value);
+}
+
+const HAS_SURROGATE = /[\ud800-\udfff]/;

@@ -24,6 +24,18 @@ export interface PseudonymizeCounts {
 
 type Obj = { [key: string]: JsonValue | undefined };
 
+/** Deep copy of plain JSON data (several times faster than structuredClone for small events). */
+function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined) out[key] = cloneJson(child);
+  }
+  return out as T;
+}
+
 const isObject = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function getPath(root: unknown, path: string): unknown {
@@ -90,7 +102,7 @@ export class Pseudonymizer {
   }
 
   #apply(input: CanonicalEvent, handles: ReadonlyMap<string, SubjectHandle>): StepResult<CanonicalEvent> {
-    const event = structuredClone(input);
+    const event = cloneJson(input);
     const handleOf = (subject: SubjectRef): SubjectHandle => handles.get(subjectKey(subject)) as SubjectHandle;
 
     const actorSubject = subjectOfActor(event);
