@@ -71,7 +71,10 @@ export function kafkaLogCreator(logger: Logger, secrets: readonly string[]) {
       const { msg, ...rest } = fields;
       const line = { kafkajs: namespace, ...rest };
       const text = typeof msg === 'string' ? msg : 'kafkajs';
-      if (level === KafkaLogLevel.ERROR) logger.error(line, text);
+      // Per-task transactional producers keep bounded retries on purpose (a failed transaction is
+      // aborted and the task re-initialised); kafkajs warns about that for every producer.
+      if (text.startsWith('Limiting retries for the idempotent producer')) logger.debug(line, text);
+      else if (level === KafkaLogLevel.ERROR) logger.error(line, text);
       else if (level === KafkaLogLevel.WARN) logger.warn(line, text);
       else if (level === KafkaLogLevel.INFO) logger.info(line, text);
       else logger.debug(line, text);

@@ -1,0 +1,184 @@
+/**
+ * One task as the Kafka engine runs it: the engine-agnostic `StreamTask`, its positions per source
+ * partition, a collector that buffers what it produces, and (under exactly-once) its own
+ * transactional producer `<applicationId>-<taskId>`.
+ *
+ * Everything a task does (process a batch, punctuate, commit, close) goes through `run`, a serial
+ * queue, so a commit never interleaves with processing and positions always match what was sent.
+ *
+ * Sends are pipelined: after each batch the buffered records go out in one `sendBatch` (one request
+ * per broker, grouped by topic) without waiting for the acknowledgement; a commit waits for all of
+ * them. The bytes in flight are bounded: above `maxInFlightBytes` the engine pauses the task's
+ * partitions until the producer has caught up.
+ */
+import { CompressionTypes, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import type { ProducedRecord, RecordCollector, StreamTask } from './seam.js';
+
+/** A logged store of the task and its changelog topic (partition = the task's partition). */
+export interface TaskChangelog {
+  readonly storeName: string;
+  readonly topic: string;
+}
+
+export type TaskState = 'initializing' | 'running' | 'closing' | 'closed';
+
+/** How a task's output reaches Kafka: a shared idempotent-less producer, or the task's own transaction. */
+export interface TaskSender {
+  sendBatch(topicMessages: TopicMessages[]): Promise<unknown>;
+}
+
+export class BufferingCollector implements RecordCollector {
+  #byTopic = new Map<string, Message[]>();
+  #bytes = 0;
+  #count = 0;
+
+  send(record: ProducedRecord): void {
+    let list = this.#byTopic.get(record.topic);
+    if (list === undefined) {
+      list = [];
+      this.#byTopic.set(record.topic, list);
+    }
+    const message: Message = {
+      key: record.key,
+      value: record.value,
+      timestamp: String(record.timestamp),
+    };
+    if (record.partition !== undefined) message.partition = record.partition;
+    message.headers = record.headers as Message['headers'];
+    list.push(message);
+    this.#bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0) + 32;
+    this.#count += 1;
+  }
+
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+
+  get bufferedCount(): number {
+    return this.#count;
+  }
+
+  /** Takes everything buffered, grouped by topic. */
+  drain(): { topicMessages: TopicMessages[]; bytes: number; count: number } | undefined {
+    if (this.#count === 0) return undefined;
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of this.#byTopic) topicMessages.push({ topic, messages });
+    const drained = { topicMessages, bytes: this.#bytes, count: this.#count };
+    this.#byTopic = new Map();
+    this.#bytes = 0;
+    this.#count = 0;
+    return drained;
+  }
+}
+
+export interface TaskRuntimeOptions {
+  readonly taskId: string;
+  readonly subTopologyId: number;
+  readonly partition: number;
+  /** Source and repartition topics this task reads (partition `partition` of each). */
+  readonly inputTopics: readonly string[];
+  readonly changelogs: readonly TaskChangelog[];
+}
+
+export class TaskRuntime {
+  readonly taskId: string;
+  readonly subTopologyId: number;
+  readonly partition: number;
+  readonly inputTopics: readonly string[];
+  readonly changelogs: readonly TaskChangelog[];
+  readonly collector = new BufferingCollector();
+
+  state: TaskState = 'initializing';
+  task: StreamTask | undefined;
+  /** Exactly-once only. */
+  producer: Producer | undefined;
+  transaction: Transaction | undefined;
+  /** Next offset to process, per input topic. */
+  readonly positions = new Map<string, number>();
+  /** Offsets whose commit has been acknowledged, per input topic. */
+  readonly committed = new Map<string, number>();
+  /** Something was sent or consumed since the last commit. */
+  dirty = false;
+  /** Set while the engine has paused this task's partitions because too much is in flight. */
+  throttled = false;
+
+  #tail: Promise<unknown> = Promise.resolve();
+  #inFlight = new Set<Promise<unknown>>();
+  #inFlightBytes = 0;
+  #sendFailure: unknown;
+
+  constructor(options: TaskRuntimeOptions) {
+    this.taskId = options.taskId;
+    this.subTopologyId = options.subTopologyId;
+    this.partition = options.partition;
+    this.inputTopics = options.inputTopics;
+    this.changelogs = options.changelogs;
+  }
+
+  /** Runs `fn` after everything queued before it on this task. */
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  get inFlightBytes(): number {
+    return this.#inFlightBytes;
+  }
+
+  /** Hands everything buffered to the sender without waiting for the acknowledgement. */
+  sendBuffered(sender: TaskSender): void {
+    const drained = this.collector.drain();
+    if (drained === undefined) return;
+    this.dirty = true;
+    this.#inFlightBytes += drained.bytes;
+    const sending: Promise<unknown> = sender.sendBatch(drained.topicMessages).then(
+      () => {
+        this.#inFlightBytes -= drained.bytes;
+        this.#inFlight.delete(sending);
+      },
+      (error: unknown) => {
+        this.#inFlightBytes -= drained.bytes;
+        this.#inFlight.delete(sending);
+        this.#sendFailure ??= error;
+      },
+    );
+    this.#inFlight.add(sending);
+  }
+
+  /** Waits until every send handed out so far is acknowledged; throws the first send failure. */
+  async awaitSends(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    this.throwIfSendFailed();
+  }
+
+  /** Waits until the bytes in flight drop to `bytes` or below. */
+  async awaitInFlightBelow(bytes: number): Promise<void> {
+    while (this.#inFlightBytes > bytes && this.#inFlight.size > 0) await Promise.race([...this.#inFlight]);
+    this.throwIfSendFailed();
+  }
+
+  throwIfSendFailed(): void {
+    if (this.#sendFailure !== undefined) {
+      const failure = this.#sendFailure;
+      this.#sendFailure = undefined;
+      throw failure;
+    }
+  }
+
+  /** Offsets to commit (next offset to read per input partition) that differ from the committed ones. */
+  offsetsToCommit(): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+    const topics: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
+    for (const [topic, position] of this.positions) {
+      if (this.committed.get(topic) !== position) topics.push({ topic, partitions: [{ partition: this.partition, offset: String(position) }] });
+    }
+    return topics;
+  }
+
+  markCommitted(): void {
+    for (const [topic, position] of this.positions) this.committed.set(topic, position);
+    this.dirty = false;
+  }
+}
+
+export const NO_COMPRESSION = CompressionTypes.None;

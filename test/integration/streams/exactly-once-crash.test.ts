@@ -1,0 +1,100 @@
+/**
+ * Exactly-once under crashes: a child process runs the windowed count with processing guarantee
+ * exactly_once and is killed with SIGKILL at random moments (during restore, processing or a
+ * commit), at least five times, while input keeps arriving; then it runs to the end. The committed
+ * output (read_committed) must hold, for every (key, window), exactly the updates 1, 2, …, n with n
+ * the true count: a record processed twice would repeat a value, a lost one would leave a gap.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';
+import { createKafkaClient } from '../../../connectors/kafka/client.js';
+import { testConfig, uniqueName } from '../../support/environment.js';
+import { startFixture } from './child.js';
+import { checkWindowedCounts, expectedFinalCounts, produceInput, readCommitted, windowedInput, type InputRecord, type OutputRecord } from './support.js';
+
+const KILLS = 6;
+const RECORDS_PER_ROUND = 6_000;
+
+describe('exactly-once on Kafka under SIGKILL', () => {
+  const kafka = createKafkaClient(testConfig());
+  const admin = new KafkaTopicAdmin(kafka);
+  const input = uniqueName('eos-crash-in');
+  const output = uniqueName('eos-crash-out');
+  const applicationId = uniqueName('eos-crash-app');
+
+  afterAll(async () => {
+    const internal = [`${applicationId}-window-counts-changelog`];
+    await admin.deleteTopics([input, output, ...internal]).catch(() => undefined);
+    await admin.deleteGroups([applicationId]).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('the output check detects a duplicated, a lost and a reordered update', () => {
+    const expected = new Map([
+      ['a@0', 3],
+      ['b@0', 2],
+    ]);
+    const out = (pairs: [string, number][]): OutputRecord[] => pairs.map(([key, value], i) => ({ key, value: String(value), partition: 0, offset: String(i) }));
+    expect(checkWindowedCounts(out([['a@0', 1], ['b@0', 1], ['a@0', 2], ['b@0', 2], ['a@0', 3]]), expected).wrong).toEqual([]);
+    const duplicated = checkWindowedCounts(out([['a@0', 1], ['a@0', 2], ['a@0', 2], ['a@0', 3], ['b@0', 1], ['b@0', 2]]), expected);
+    expect(duplicated.duplicatedValues).toBe(1);
+    expect(duplicated.wrong.map((w) => w.key)).toEqual(['a@0']);
+    const lost = checkWindowedCounts(out([['a@0', 1], ['a@0', 3], ['b@0', 1], ['b@0', 2]]), expected);
+    expect(lost.missingValues).toBe(1);
+    // Reprocessing after restoring state that was ahead of the offsets: counts overshoot.
+    const overshoot = checkWindowedCounts(out([['a@0', 1], ['a@0', 2], ['a@0', 3], ['a@0', 4], ['b@0', 1], ['b@0', 2]]), expected);
+    expect(overshoot.wrong.map((w) => w.key)).toEqual(['a@0']);
+    const reordered = checkWindowedCounts(out([['a@0', 2], ['a@0', 1], ['a@0', 3], ['b@0', 1], ['b@0', 2]]), expected);
+    expect(reordered.wrong).toHaveLength(1);
+  });
+
+  it('commits every windowed count update exactly once across repeated crashes', { timeout: 420_000 }, async () => {
+    await admin.ensureTopics([
+      { name: input, partitions: 3, replicationFactor: 1 },
+      { name: output, partitions: 3, replicationFactor: 1 },
+    ]);
+    const all: InputRecord[] = [];
+    const args = { input, output, applicationId, guarantee: 'exactly_once', commitIntervalMs: 150 };
+    const killedWhile: string[] = [];
+    for (let round = 0; round < KILLS; round += 1) {
+      const records = windowedInput(RECORDS_PER_ROUND, 12, 4).map((r) => ({ ...r, seq: r.seq + round * RECORDS_PER_ROUND }));
+      all.push(...records);
+      const fixture = startFixture('windowed-count-app.ts', args);
+      // Input arrives while the instance starts, restores and processes.
+      const producing = produceInput(kafka, input, records, 500);
+      if (round % 3 === 0) {
+        // While joining the group, fencing the previous owner or restoring the stores.
+        await fixture.waitForState('REBALANCING', 60_000);
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 2_000)));
+      } else {
+        // While processing and committing.
+        await fixture.waitForState('RUNNING', 90_000);
+        await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(Math.random() * 3_000)));
+      }
+      killedWhile.push(fixture.states.at(-1) ?? 'starting');
+      const code = await fixture.kill('SIGKILL');
+      expect(code).toBeNull(); // killed, not exited
+      await producing;
+    }
+    expect(killedWhile).toHaveLength(KILLS);
+    expect(killedWhile.filter((state) => state === 'RUNNING').length).toBeGreaterThanOrEqual(3);
+
+    // Proof that crashes interrupted transactions: the log holds aborted output that read_committed hides.
+    const expected = expectedFinalCounts(all);
+    const final = startFixture('windowed-count-app.ts', args);
+    try {
+      await final.waitForState('RUNNING', 90_000);
+      const committed = await readCommitted(kafka, output, (records) => records.length >= all.length, 180_000);
+      const check = checkWindowedCounts(committed, expected);
+      expect(check.wrong.slice(0, 5)).toEqual([]);
+      expect(check.duplicatedValues).toBe(0);
+      expect(check.missingValues).toBe(0);
+      expect(committed).toHaveLength(all.length);
+
+      const everything = await readCommitted(kafka, output, (records) => records.length > all.length, 15_000, 'read_uncommitted');
+      expect(everything.length).toBeGreaterThan(all.length);
+    } finally {
+      await final.kill('SIGTERM');
+    }
+  });
+});
