@@ -7,6 +7,7 @@ import {
   TimeWindows,
   TopologyTestDriver,
   WindowedSerdes,
+  type KeyValueStore,
   type RawTestRecord,
   type ReadOnlyKeyValueStore,
   type ReadOnlySessionStore,
@@ -106,7 +107,7 @@ describe('changelogs and restore', () => {
       ['k1', 2n, 1_100],
     ]);
     const owner = driver.tasks.find((t) => t.subtopology === 0 && t.partition === totals[0]?.partition);
-    expect(owner?.getStateStore<ReadOnlyKeyValueStore<string, number>>('totals').get('k1')).toBe(2);
+    expect(owner?.getStateStore<KeyValueStore<string, number>>('totals').get('k1')).toBe(2);
   });
 
   it('a fresh driver restored from the changelogs has exactly the same state and produces the same outputs', () => {
