@@ -16,3 +16,6 @@ commands.push(verify, exportTopic, erase);
 import { register as migrate } from './migrate.js';
 import { register as dashboard } from './dashboard.js';
 commands.push(migrate, dashboard);
+import { register as feed } from './feed.js';
+import { register as notifications } from './notifications.js';
+commands.push(feed, notifications);

@@ -37,9 +37,10 @@ import { QuintetError } from '../../core/errors.js';
 /**
  * Characters allowed in the identifiers that appear inside feed keys and members: pseudonyms issued by
  * the vault and the owner of a key. No `/` (it separates author and event id in inbox members), no braces
- * (they delimit the Redis Cluster hash tag) and no whitespace.
+ * (they delimit the Redis Cluster hash tag), no whitespace, and no `@` or `+`, so that an e-mail address or
+ * an international phone number can never become a key by mistake.
  */
-const FEED_ID = /^[A-Za-z0-9_.:@=+-]{1,200}$/;
+const FEED_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /** Whether `value` may be used as a pseudonym/owner inside a feed key. */
 export function isFeedIdentifier(value: string): boolean {
@@ -49,7 +50,7 @@ export function isFeedIdentifier(value: string): boolean {
 function feedId(value: string, what: string): string {
   if (!FEED_ID.test(value)) {
     // The value itself is not echoed: it may be anything a producer sent.
-    throw new FeedKeyError(`${what} is not a valid feed identifier (1-200 of A-Z a-z 0-9 _ . : @ = + -)`);
+    throw new FeedKeyError(`${what} is not a valid feed identifier (1-200 of A-Z a-z 0-9 _ . : -)`);
   }
   return value;
 }
