@@ -1,7 +1,8 @@
 /**
  * Lua scripts of the feed stores, kept apart from the TypeScript that calls them (as BullMQ does). They are
  * TypeScript string constants rather than .lua files so that the compiled package needs no asset copying.
- * Each runs atomically on one Redis Cluster slot: every key it touches carries the same `{user}` hash tag.
+ * Each runs atomically. All but feedWriteBatch touch the keys of one user only (one `{user}` hash tag, so
+ * one Redis Cluster slot); feedWriteBatch spans users and needs a standalone (or Sentinel) primary.
  *
  * Lua's `<` on strings follows the server's collation locale, so member order is compared byte by byte
  * (`bytes_less`), as Redis itself orders equal-score members.
@@ -25,31 +26,9 @@ end
 `;
 
 /**
- * Appends an item to its author's activity feed and stores its body, then trims the feed to the cap and
- * drops the bodies of trimmed items (a body lives as long as its item is among the author's newest `cap`).
- * KEYS: activity, items. ARGV: score, member, event id, body JSON, cap. Returns the number trimmed.
- */
-export const activityAppend: FeedScript = {
-  name: 'quintetFeedActivityAppend',
-  numberOfKeys: 2,
-  lua: `
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
-if excess <= 0 then return 0 end
-local trimmed = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
-for _, member in ipairs(trimmed) do
-  local slash = string.find(member, '/', 1, true)
-  if slash then redis.call('HDEL', KEYS[2], string.sub(member, slash + 1)) end
-end
-return excess
-`,
-};
-
-/**
- * Writes a chunk of a consumed batch in one call: each item's body and activity entry (trimmed, with the
- * bodies of trimmed items dropped, as activityAppend), then each inbox's new members (ZADD, then trimmed to
+ * Writes a chunk of a consumed batch in one call: each item's body and activity entry (the activity feed is
+ * trimmed to the cap and the bodies of trimmed items dropped: a body lives as long as its item is among its
+ * author's newest `cap`), then each inbox's new members (ZADD, then trimmed to
  * the cap when it overflows). Doing the per-inbox ZADD/trim inside Redis costs a fraction of sending them
  * as commands: the batch is one round trip and one command to parse.
  * KEYS: activity₁, items₁, …, activityₙ, itemsₙ, inbox₁, …, inboxₘ.
@@ -262,7 +241,6 @@ return 1
 };
 
 export const FEED_SCRIPTS: readonly FeedScript[] = [
-  activityAppend,
   feedWriteBatch,
   feedRange,
   inboxRemoveAuthor,
