@@ -57,7 +57,11 @@ export interface FeedsTopologyOptions {
   readonly fanOut?: FanOutOptions;
   readonly followGraph?: FollowGraphOptions;
   readonly erasureEvents?: readonly string[];
+  /** How long erased pseudonyms stay tombstoned (default 7 days; keep it above the likes window + grace). */
+  readonly tombstoneRetentionMs?: number;
 }
+
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 
 /** Turns canonical events into FeedCommands keyed by the user whose graph they touch. */
 class FeedCommandProcessor implements Processor<unknown, CanonicalValue, string, FeedCommand> {
@@ -106,10 +110,15 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
   constructor(
     readonly stores: FeedStoresForTopology,
     readonly planner: FanOutPlanner,
+    readonly tombstoneRetentionMs: number = DEFAULT_TOMBSTONE_RETENTION_MS,
   ) {}
 
   init(context: ProcessorContext<never, never>): void {
     this.#table = context.getStateStore<KeyValueStore<string, number>>(FEEDS_GRAPH_STORE);
+    // Tombstones only need to outlive events in flight and open like windows.
+    context.schedule(3_600_000, 'wall-clock-time', async (now) => {
+      await this.stores.tombstones.expire(now - this.tombstoneRetentionMs);
+    });
   }
 
   async prepareBatch(records: readonly StreamRecord<string, FeedCommand>[]): Promise<void> {
@@ -197,7 +206,7 @@ export function buildFeedsTopology(options: FeedsTopologyOptions): Topology {
     })
     .process<string, FeedCommand>(() => new FeedCommandProcessor(planner, follows, erasures), { name: FEEDS_COMMANDS })
     .repartition({ name: FEEDS_REPARTITION, keySerde: Serdes.String(), valueSerde: Serdes.Json<FeedCommand>() })
-    .process<never, never>(() => new FeedWriterProcessor(options.stores, planner), {
+    .process<never, never>(() => new FeedWriterProcessor(options.stores, planner, options.tombstoneRetentionMs), {
       name: FEEDS_WRITER,
       stores: [Stores.keyValueStore<string, number>(FEEDS_GRAPH_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Long() })],
     });

@@ -119,6 +119,15 @@ describe(`feeds topology on the TopologyTestDriver (${storesName} stores)`, () =
     expect(await stores.inboxes.size('activity', subject)).toBe(0);
   });
 
+  it('forgets erasure tombstones after their retention, on wall-clock punctuation', async () => {
+    const { input, stores, driver } = await setup();
+    const subject = pseudonym();
+    await input.pipeInputAsync('k', erased(subject, BASE_MS));
+    expect(await stores.tombstones.erasedAmong([subject])).toEqual(new Set([subject]));
+    await driver.advanceWallClockTimeAsync(BASE_MS + 8 * 86_400_000);
+    expect(await stores.tombstones.erasedAmong([subject])).toEqual(new Set());
+  });
+
   it('dead-letters malformed social events and ignores the rest', async () => {
     const { input, driver } = await setup();
     const noFollowee = socialEvent('social.user.followed', pseudonym(), BASE_MS);
