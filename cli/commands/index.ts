@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as config } from './config.js';
 import { register as convert } from './convert.js';
+import { register as demo } from './demo.js';
 import { register as keys } from './keys.js';
 import { register as produce } from './produce.js';
 import { register as topics } from './topics.js';
@@ -11,7 +12,7 @@ import { register as erase } from './erase.js';
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [config, keys, topics, produce, convert];
+export const commands: RegisterCommand[] = [demo, config, keys, topics, produce, convert];
 commands.push(verify, exportTopic, erase);
 import { register as migrate } from './migrate.js';
 import { register as dashboard } from './dashboard.js';

@@ -123,6 +123,15 @@ export class DuckDbAnalyticsStore implements BatchWriter<AnalyticsRow>, Dashboar
     }
   }
 
+  /** Every stored row as text, one line per row (privacy scans look for raw identifiers in it). */
+  async dumpText(): Promise<string> {
+    const reader = await this.#reader.runAndReadAll('SELECT * FROM events');
+    return reader
+      .getRowObjectsJS()
+      .map((row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)))
+      .join('\n');
+  }
+
   /** Number of stored (deduplicated) events. */
   async count(): Promise<number> {
     const reader = await this.#reader.runAndReadAll('SELECT count(*) AS n FROM events');
