@@ -36,6 +36,7 @@ import { planInternalTopics, taskIdOf, transactionalIdOf, type InternalTopicPlan
 import type { ConsumedRecord, EngineTopology, StreamTask, TopologyMetadata } from './seam.js';
 import { kafkaTopology } from './kafka-topology.js';
 import { taskAssignor } from './task-assignor.js';
+import type { StateStore } from '../processor.js';
 import type { Topology } from '../topology.js';
 import { NO_COMPRESSION, TaskRuntime, type TaskSender } from './task-runtime.js';
 
@@ -129,6 +130,20 @@ export class KafkaStreams extends EventEmitter {
     const running = new Map<string, StreamTask>();
     for (const [id, runtime] of this.#tasks) if (runtime.state === 'running' && runtime.task !== undefined) running.set(id, runtime.task);
     return running;
+  }
+
+  /**
+   * Interactive queries, like Kafka Streams' `store()`: the named store of every task running on
+   * this instance (one per partition it owns). Read-only by convention.
+   */
+  localStores<S extends StateStore>(storeName: string): S[] {
+    const stores: S[] = [];
+    for (const task of this.runningTasks().values()) {
+      if (task.getStateStore !== undefined && (task.storeNames === undefined || task.storeNames.includes(storeName))) {
+        stores.push(task.getStateStore<S>(storeName));
+      }
+    }
+    return stores;
   }
 
   /** Resolves once the client is in `state` (or rejects if it reaches ERROR / NOT_RUNNING first). */
@@ -265,6 +280,7 @@ export class KafkaStreams extends EventEmitter {
       for (const partition of partitions) assigned.set(taskIdOf(subTopologyId, partition), { subTopologyId, partition });
     }
     this.#logger.info({ tasks: [...assigned.keys()].sort() }, 'assignment received');
+    this.emit('assignment', [...assigned.keys()].sort());
     for (const [id, task] of this.#tasks) {
       if (!assigned.has(id)) {
         this.#tasks.delete(id);

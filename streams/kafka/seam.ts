@@ -7,6 +7,7 @@
  * produce, and replays changelog records into its stores before the first `process`.
  */
 import type { ConsumedRecord, ProducedRecord, ProducedRecordKind, RecordCollector } from '../records.js';
+import type { StateStore } from '../processor.js';
 import type { TopologyMetadata } from '../topology.js';
 
 export type { ConsumedRecord, ProducedRecord, ProducedRecordKind, RecordCollector, TopologyMetadata };
@@ -26,6 +27,10 @@ export interface StreamTask {
   /** Pushes buffered state (store caches, pending changelog entries) to the collector before a commit. */
   flush(): MaybePromise<void>;
   close(): MaybePromise<void>;
+  /** Interactive queries: the task's store of that name (throws when it has none). */
+  getStateStore?<S extends StateStore>(name: string): S;
+  /** Names of the task's stores. */
+  readonly storeNames?: readonly string[];
 }
 
 export interface CreateTaskOptions {

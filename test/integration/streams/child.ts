@@ -9,6 +9,8 @@ const root = join(here, '..', '..', '..');
 export interface Fixture {
   readonly child: ChildProcess;
   readonly states: string[];
+  /** Every task assignment the fixture received, in order. */
+  readonly assignments: string[][];
   /** Resolves when the fixture reports `state` (rejects if it exits first). */
   waitForState(state: string, timeoutMs?: number): Promise<void>;
   readonly exited: Promise<number | null>;
@@ -22,6 +24,7 @@ export function startFixture(program: string, args: unknown, env: Record<string,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const states: string[] = [];
+  const assignments: string[][] = [];
   const waiters: { state: string; resolve: () => void }[] = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -32,7 +35,8 @@ export function startFixture(program: string, args: unknown, env: Record<string,
       buffered = buffered.slice(newline + 1);
       newline = buffered.indexOf('\n');
       try {
-        const parsed = JSON.parse(line) as { state?: string };
+        const parsed = JSON.parse(line) as { state?: string; assignment?: string[] };
+        if (parsed.assignment !== undefined) assignments.push(parsed.assignment);
         if (parsed.state !== undefined) {
           states.push(parsed.state);
           for (const waiter of waiters.filter((w) => w.state === parsed.state)) waiter.resolve();
@@ -46,6 +50,7 @@ export function startFixture(program: string, args: unknown, env: Record<string,
   return {
     child,
     states,
+    assignments,
     exited,
     waitForState(state, timeoutMs = 60_000) {
       if (states.includes(state)) return Promise.resolve();
