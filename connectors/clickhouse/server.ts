@@ -118,6 +118,9 @@ export class ClickHouseServer {
       // Failures surface as errors to the caller (the sink counts and logs its retries); the client's
       // own error log would print request details on every retry.
       log: { level: ClickHouseLogLevel.OFF },
+      // The server closes idle keep-alive sockets after keep_alive_timeout (3 s by default); dropping
+      // them sooner on our side avoids reusing one the server is closing ("socket hang up", EPIPE).
+      keep_alive: { enabled: true, idle_socket_ttl: 1_000 },
     });
     return new ClickHouseServer(client, options.database, options.capabilities ?? {});
   }
