@@ -61,16 +61,32 @@ function jsonSerde<T = unknown>(): SyncSerde<T> {
   };
 }
 
+const TWO_32 = 4_294_967_296;
+
+/**
+ * Writes a safe integer as a signed 64-bit big-endian value without allocating a BigInt (this is on
+ * the hot path: every count, window key and changelog key).
+ */
+export function writeInt64BE(buffer: Buffer, value: number, offset: number): void {
+  const high = Math.floor(value / TWO_32);
+  buffer.writeInt32BE(high, offset);
+  buffer.writeUInt32BE(value - high * TWO_32, offset + 4);
+}
+
+export function readInt64BE(buffer: Buffer, offset: number): number {
+  return buffer.readInt32BE(offset) * TWO_32 + buffer.readUInt32BE(offset + 4);
+}
+
 /** Signed 64-bit big-endian integers as JS numbers (Kafka's LongSerde wire format), for counts. */
 const longSerde: SyncSerde<number | null> = {
   name: 'long',
   serialize: (_topic, data) => {
     if (data === null || data === undefined) return null;
     const buffer = Buffer.allocUnsafe(8);
-    buffer.writeBigInt64BE(BigInt(Math.trunc(data)));
+    writeInt64BE(buffer, Math.trunc(data), 0);
     return buffer;
   },
-  deserialize: (_topic, data) => (data === null ? null : Number(data.readBigInt64BE(0))),
+  deserialize: (_topic, data) => (data === null ? null : readInt64BE(data, 0)),
 };
 
 /** Void serde for keyless topics: always null. */

@@ -41,10 +41,17 @@ export interface TopologyTestDriverOptions {
   /** Default: an InMemoryStreamsMetrics, readable as `driver.metrics`. */
   readonly metrics?: StreamsMetrics;
   /**
-   * Keep changelog records for `readRawRecords` (default true). The embedded mode and benchmarks turn
-   * it off: the stores already hold the state.
+   * Which produced records the driver keeps in memory:
+   * - `all` (default, for tests): every record on every topic, inputs, repartition, changelog and
+   *   dead-letter records included, readable with `readRawRecords`;
+   * - `outputs`: only records on topics the topology does not read (sinks, dead letters); records an
+   *   output topic has read are released;
+   * - `none`: nothing is kept; outputs are only handed to `onOutput` (the embedded mode streams them
+   *   to its sinks this way and memory stays flat).
    */
-  readonly captureChangelogs?: boolean;
+  readonly capture?: 'all' | 'outputs' | 'none';
+  /** Called for every record produced to a topic the topology does not read (sink and dead-letter records). */
+  readonly onOutput?: (record: RawTestRecord) => void;
   /**
    * Changelog contents to restore before processing starts, by changelog topic: each task replays the
    * records of its own partition, like the Kafka engine does on assignment.
@@ -91,10 +98,12 @@ export interface DeadLetter {
 }
 
 interface TopicLog {
-  readonly records: RawTestRecord[];
+  records: RawTestRecord[];
   /** Index of the next record an output topic will read. */
   cursor: number;
   readonly partitions: number[];
+  /** Drop records once read (capture `outputs`). */
+  readonly release: boolean;
 }
 
 interface Delivery {
@@ -113,7 +122,8 @@ export class TopologyTestDriver {
   readonly #logs = new Map<string, TopicLog>();
   readonly #partitionCounts: Map<string, number>;
   readonly #deadLetterTopic: string;
-  readonly #captureChangelogs: boolean;
+  readonly #capture: 'all' | 'outputs' | 'none';
+  readonly #onOutput: ((record: RawTestRecord) => void) | undefined;
   #queue: Delivery[] = [];
   #roundRobin = 0;
   #wallClock: number;
@@ -126,7 +136,8 @@ export class TopologyTestDriver {
     this.metrics = new InMemoryStreamsMetrics();
     this.#wallClock = options.initialWallClockTimeMs ?? 0;
     this.#deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC;
-    this.#captureChangelogs = options.captureChangelogs ?? true;
+    this.#capture = options.capture ?? 'all';
+    this.#onOutput = options.onOutput;
     const partitions = options.partitions ?? 1;
     const configured = (topic: string): number => (typeof partitions === 'number' ? partitions : (partitions[topic] ?? 1));
     this.#partitionCounts = this.metadata.resolvePartitionCounts(configured);
@@ -331,34 +342,43 @@ export class TopologyTestDriver {
   // ---- internals -------------------------------------------------------------------------------
 
   #collect(record: ProducedRecord, kind: ProducedRecordKind): void {
-    if (kind === 'changelog' && !this.#captureChangelogs) return;
-    const consumer = kind === 'changelog' || kind === 'dead-letter' ? undefined : this.metadata.subtopologyOf(record.topic);
-    const partition = consumer === undefined ? (record.partition ?? 0) : this.partitionFor(record.topic, record.key, record.partition);
-    const raw = this.#store(record.topic, partition, record.key, record.value, record.timestamp, record.headers, kind);
-    if (consumer !== undefined) this.#queue.push({ task: (this.#tasks[consumer.id] as StreamTask[])[partition] as StreamTask, record: raw });
+    if (kind === 'changelog') {
+      if (this.#capture === 'all') this.#store(record.topic, record.partition ?? 0, record.key, record.value, record.timestamp, record.headers, kind, true);
+      return;
+    }
+    const consumer = kind === 'dead-letter' ? undefined : this.metadata.subtopologyOf(record.topic);
+    if (consumer === undefined) {
+      const raw = this.#store(record.topic, record.partition ?? 0, record.key, record.value, record.timestamp, record.headers, kind, this.#capture !== 'none');
+      this.#onOutput?.(raw);
+      return;
+    }
+    const partition = this.partitionFor(record.topic, record.key, record.partition);
+    const raw = this.#store(record.topic, partition, record.key, record.value, record.timestamp, record.headers, kind, this.#capture === 'all');
+    this.#queue.push({ task: (this.#tasks[consumer.id] as StreamTask[])[partition] as StreamTask, record: raw });
   }
 
   #append(topic: string, input: ConsumedRecordInput): Delivery {
     const sub = this.metadata.subtopologyOf(topic) as { id: number };
     const partition = this.partitionFor(topic, input.key, input.partition);
-    const raw = this.#store(topic, partition, input.key, input.value, input.timestamp, input.headers, 'input');
+    const raw = this.#store(topic, partition, input.key, input.value, input.timestamp, input.headers, 'input', this.#capture === 'all');
     return { task: (this.#tasks[sub.id] as StreamTask[])[partition] as StreamTask, record: raw };
   }
 
-  #store(topic: string, partition: number, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, kind: RawTestRecord['kind']): RawTestRecord {
+  /** Gives the record its offset on the topic partition, and keeps it when `keep`. */
+  #store(topic: string, partition: number, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, kind: RawTestRecord['kind'], keep: boolean): RawTestRecord {
     const log = this.#log(topic);
     while (log.partitions.length <= partition) log.partitions.push(0);
     const offset = log.partitions[partition] as number;
     log.partitions[partition] = offset + 1;
     const raw: RawTestRecord = { topic, partition, offset: String(offset), key, value, timestamp, headers, kind };
-    log.records.push(raw);
+    if (keep) log.records.push(raw);
     return raw;
   }
 
   #log(topic: string): TopicLog {
     let log = this.#logs.get(topic);
     if (log === undefined) {
-      log = { records: [], cursor: 0, partitions: [] };
+      log = { records: [], cursor: 0, partitions: [], release: this.#capture !== 'all' };
       this.#logs.set(topic, log);
     }
     return log;
@@ -537,6 +557,7 @@ export class TestOutputTopic<K, V> {
     const raw = this.log.records[this.log.cursor];
     if (raw === undefined) throw new StreamsError('STREAMS_OUTPUT_EMPTY', `no record left on output topic ${this.topic}`);
     this.log.cursor++;
+    this.#release();
     const key = this.keySerde.deserialize(this.topic, raw.key, raw.headers);
     const value = this.valueSerde.deserialize(this.topic, raw.value, raw.headers);
     if (isThenable(key) || isThenable(value)) {
@@ -580,6 +601,15 @@ export class TestOutputTopic<K, V> {
       else result.set(mapKey, record.value);
     }
     return result;
+  }
+
+  /** In capture mode `outputs`, forgets records already read, in chunks, so memory stays bounded. */
+  #release(): void {
+    const log = this.log;
+    if (log.release && log.cursor >= 4_096 && log.cursor * 2 >= log.records.length) {
+      log.records = log.records.slice(log.cursor);
+      log.cursor = 0;
+    }
   }
 
   async readRecordsToListAsync(): Promise<TestRecord<K, V>[]> {

@@ -12,7 +12,7 @@
  * when it is final.
  */
 import type { Headers } from './processor.js';
-import { isThenable, type Serde, type SyncSerde } from './serdes.js';
+import { isThenable, readInt64BE, writeInt64BE, type Serde, type SyncSerde } from './serdes.js';
 
 export interface Window {
   readonly start: number;
@@ -132,13 +132,13 @@ export const WindowedSerdes = {
       const keyBytes = bytes ?? Buffer.alloc(0);
       const out = Buffer.allocUnsafe(keyBytes.length + 16);
       keyBytes.copy(out, 0);
-      out.writeBigInt64BE(BigInt(data.window.start), keyBytes.length);
-      out.writeBigInt64BE(BigInt(data.window.end), keyBytes.length + 8);
+      writeInt64BE(out, data.window.start, keyBytes.length);
+      writeInt64BE(out, data.window.end, keyBytes.length + 8);
       return out;
     };
     const decode = (data: Buffer): { keyBytes: Buffer; window: Window } => {
       const split = data.length - 16;
-      return { keyBytes: data.subarray(0, split), window: { start: Number(data.readBigInt64BE(split)), end: Number(data.readBigInt64BE(split + 8)) } };
+      return { keyBytes: data.subarray(0, split), window: { start: readInt64BE(data, split), end: readInt64BE(data, split + 8) } };
     };
     return {
       name: `windowed(${inner.name})`,

@@ -9,7 +9,7 @@
  * Changelog key: serialized key + end + start as int64 big-endian (Kafka's SessionKeySchema).
  */
 import type { Headers } from '../processor.js';
-import { deserializeSync, serializeSync, type SyncSerde } from '../serdes.js';
+import { deserializeSync, readInt64BE, serializeSync, writeInt64BE, type SyncSerde } from '../serdes.js';
 import { keyIdOf, type ChangeLogger, type ChangelogRecord, type KeyId, type ManagedStateStore, type StoreBuilder, type StoreContext } from './store.js';
 
 const NO_HEADERS: Headers = Object.freeze({});
@@ -223,8 +223,8 @@ export class InMemorySessionStore<K, V> implements SessionStore<K, V> {
 export function encodeSessionKey(keyBytes: Buffer, start: number, end: number): Buffer {
   const buffer = Buffer.allocUnsafe(keyBytes.length + 16);
   keyBytes.copy(buffer, 0);
-  buffer.writeBigInt64BE(BigInt(end), keyBytes.length);
-  buffer.writeBigInt64BE(BigInt(start), keyBytes.length + 8);
+  writeInt64BE(buffer, end, keyBytes.length);
+  writeInt64BE(buffer, start, keyBytes.length + 8);
   return buffer;
 }
 
@@ -232,8 +232,8 @@ export function decodeSessionKey(bytes: Buffer): { keyBytes: Buffer; start: numb
   const split = bytes.length - 16;
   return {
     keyBytes: bytes.subarray(0, split),
-    end: Number(bytes.readBigInt64BE(split)),
-    start: Number(bytes.readBigInt64BE(split + 8)),
+    end: readInt64BE(bytes, split),
+    start: readInt64BE(bytes, split + 8),
   };
 }
 

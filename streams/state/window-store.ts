@@ -10,7 +10,7 @@
  * the sequence number).
  */
 import type { Headers } from '../processor.js';
-import { deserializeSync, serializeSync, type SyncSerde } from '../serdes.js';
+import { deserializeSync, readInt64BE, serializeSync, writeInt64BE, type SyncSerde } from '../serdes.js';
 import { keyIdOf, type ChangeLogger, type ChangelogRecord, type KeyId, type ManagedStateStore, type StoreBuilder, type StoreContext } from './store.js';
 
 const NO_HEADERS: Headers = Object.freeze({});
@@ -243,13 +243,13 @@ export function lowerBound(sorted: readonly number[], value: number): number {
 export function encodeWindowKey(keyBytes: Buffer, windowStart: number): Buffer {
   const buffer = Buffer.allocUnsafe(keyBytes.length + 8);
   keyBytes.copy(buffer, 0);
-  buffer.writeBigInt64BE(BigInt(windowStart), keyBytes.length);
+  writeInt64BE(buffer, windowStart, keyBytes.length);
   return buffer;
 }
 
 export function decodeWindowKey(bytes: Buffer): { keyBytes: Buffer; windowStart: number } {
   const split = bytes.length - 8;
-  return { keyBytes: bytes.subarray(0, split), windowStart: Number(bytes.readBigInt64BE(split)) };
+  return { keyBytes: bytes.subarray(0, split), windowStart: readInt64BE(bytes, split) };
 }
 
 export function windowStoreBuilder<K, V>(name: string, options: WindowStoreOptions<K, V>): StoreBuilder<InMemoryWindowStore<K, V>> {
