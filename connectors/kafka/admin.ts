@@ -118,6 +118,13 @@ export class KafkaTopicAdmin {
     return new Map((result?.partitions ?? []).map((p) => [p.partition, p.offset]));
   }
 
+  /** Committed offsets of a consumer group for one topic with their commit metadata, by partition. */
+  async committedOffsetsAndMetadata(groupId: string, topic: string): Promise<Map<number, { offset: string; metadata: string | null }>> {
+    const admin = await this.#connect();
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((result?.partitions ?? []).map((p) => [p.partition, { offset: p.offset, metadata: p.metadata }]));
+  }
+
   /** Earliest and end offsets (end = last stable offset under read_committed) of every partition. */
   async offsetRange(topic: string): Promise<Map<number, { low: string; high: string }>> {
     const admin = await this.#connect();

@@ -38,7 +38,7 @@ import { kafkaTopology } from './kafka-topology.js';
 import { taskAssignor } from './task-assignor.js';
 import type { StateStore } from '../processor.js';
 import type { Topology } from '../topology.js';
-import { NO_COMPRESSION, TaskRuntime, type TaskSender } from './task-runtime.js';
+import { NO_COMPRESSION, TaskRuntime, decodeCommitMetadata, type TaskSender } from './task-runtime.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR';
@@ -352,11 +352,15 @@ export class KafkaStreams extends EventEmitter {
       }
       if (task.state === 'closed') return await this.#releaseProducer(task);
 
+      let streamTime: number | undefined;
       for (const topic of task.inputTopics) {
-        const committed = Number((await this.#admin.committedOffsets(this.applicationId, topic)).get(task.partition) ?? -1);
+        const entry = (await this.#admin.committedOffsetsAndMetadata(this.applicationId, topic)).get(task.partition);
+        const committed = Number(entry?.offset ?? -1);
         const start = committed >= 0 ? committed : Number((await this.#admin.offsetRange(topic)).get(task.partition)?.low ?? 0);
         task.positions.set(topic, start);
         task.committed.set(topic, start);
+        const committedStreamTime = decodeCommitMetadata(entry?.metadata);
+        if (committedStreamTime !== undefined) streamTime = Math.max(streamTime ?? committedStreamTime, committedStreamTime);
       }
 
       const streamTask = this.#topology.createTask({
@@ -382,6 +386,7 @@ export class KafkaStreams extends EventEmitter {
           'store restored',
         );
       }
+      if (streamTime !== undefined) streamTask.restoreStreamTime?.(streamTime);
       await streamTask.initialize();
       // Restoring writes nothing: anything a store might have logged while replaying is dropped.
       task.collector.drain();
@@ -527,7 +532,7 @@ export class KafkaStreams extends EventEmitter {
     } else {
       if (offsets.length > 0) {
         await (this.#consumer as Consumer).commitOffsets(
-          offsets.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset }))),
+          offsets.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset, metadata }) => ({ topic, partition, offset, metadata }))),
         );
       }
       task.markCommitted();

@@ -29,6 +29,9 @@ export interface StreamTask {
   close(): MaybePromise<void>;
   /** Interactive queries: the task's store of that name (throws when it has none). */
   getStateStore?<S extends StateStore>(name: string): S;
+  /** Largest timestamp seen (stream time); committed with the offsets so windows and grace survive a restart. */
+  readonly streamTime?: number;
+  restoreStreamTime?(ms: number): void;
   /** Names of the task's stores. */
   readonly storeNames?: readonly string[];
 }

@@ -166,11 +166,16 @@ export class TaskRuntime {
     }
   }
 
-  /** Offsets to commit (next offset to read per input partition) that differ from the committed ones. */
-  offsetsToCommit(): { topic: string; partitions: { partition: number; offset: string }[] }[] {
-    const topics: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
+  /**
+   * Offsets to commit (next offset to read per input partition) that differ from the committed ones,
+   * each carrying the task's stream time as commit metadata, as Kafka Streams does.
+   */
+  offsetsToCommit(): { topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[] {
+    const topics: { topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[] = [];
+    const streamTime = this.task?.streamTime;
+    const metadata = streamTime === undefined || streamTime < 0 ? null : encodeCommitMetadata(streamTime);
     for (const [topic, position] of this.positions) {
-      if (this.committed.get(topic) !== position) topics.push({ topic, partitions: [{ partition: this.partition, offset: String(position) }] });
+      if (this.committed.get(topic) !== position) topics.push({ topic, partitions: [{ partition: this.partition, offset: String(position), metadata }] });
     }
     return topics;
   }
@@ -182,3 +187,19 @@ export class TaskRuntime {
 }
 
 export const NO_COMPRESSION = CompressionTypes.None;
+
+/** Commit metadata: `{"v":1,"streamTime":<ms>}`. */
+export function encodeCommitMetadata(streamTime: number): string {
+  return JSON.stringify({ v: 1, streamTime });
+}
+
+/** Stream time from commit metadata, or undefined when absent or written by something else. */
+export function decodeCommitMetadata(metadata: string | null | undefined): number | undefined {
+  if (metadata === null || metadata === undefined || metadata === '') return undefined;
+  try {
+    const parsed = JSON.parse(metadata) as { v?: unknown; streamTime?: unknown };
+    return parsed.v === 1 && typeof parsed.streamTime === 'number' && Number.isFinite(parsed.streamTime) ? parsed.streamTime : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -20,6 +20,10 @@ function snapshot(streams: KafkaStreams): Map<string, number> {
   return state;
 }
 
+function streamTimes(streams: KafkaStreams): Map<string, number | undefined> {
+  return new Map([...streams.runningTasks()].map(([id, task]) => [id, task.streamTime]));
+}
+
 describe.each(['exactly_once', 'at_least_once'] as const)('restore from the changelog (%s)', (guarantee) => {
   const config = testConfig();
   const kafka = createKafkaClient(config);
@@ -48,6 +52,7 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
     await before.start();
     await readCommitted(kafka, output, (records) => records.length >= first.length);
     const stateBefore = snapshot(before);
+    const timesBefore = streamTimes(before);
     await before.close();
     expect(before.state).toBe('NOT_RUNNING');
     expect(stateBefore).toEqual(expectedFinalCounts(first));
@@ -57,6 +62,9 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
     await restored.waitForState('RUNNING');
     const state = snapshot(restored);
     expect(state).toEqual(stateBefore);
+    // Stream time comes back from the commit metadata, so windows and grace periods survive restarts.
+    expect(streamTimes(restored)).toEqual(timesBefore);
+    expect([...timesBefore.values()].every((t) => (t ?? -1) > 0)).toBe(true);
     const changelogSize = [...(await admin.offsetRange(changelog)).values()].reduce((sum, r) => sum + Number(r.high), 0);
     expect(changelogSize).toBeGreaterThanOrEqual(state.size);
 
