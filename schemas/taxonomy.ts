@@ -104,6 +104,16 @@ export class EventNamePatternSet {
  * `execute-api` → `execute_api`. Letters outside ASCII are dropped (segments are ASCII by rule).
  */
 export function toSnakeSegment(text: string): string {
+  const cached = recentSegments.get(text);
+  if (cached !== undefined) return cached;
+  const segment = snakeCase(text);
+  if (recentSegments.size >= RECENT_MAPPINGS_MAX) recentSegments.clear();
+  recentSegments.set(text, segment);
+  return segment;
+}
+const recentSegments = new Map<string, string>();
+
+function snakeCase(text: string): string {
   return text
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
@@ -129,6 +139,21 @@ export type NameMapping = { readonly ok: true; readonly name: string } | { reado
  * 5. The result must pass validateEventName, or the event is rejected with that reason.
  */
 export function vendorNameToTaxonomy(raw: string, defaultDomain: string): NameMapping {
+  // Vendor names repeat endlessly (a tracking plan has tens to hundreds): remember recent mappings.
+  const key = `${defaultDomain}\u0000${raw}`;
+  const cached = recentMappings.get(key);
+  if (cached !== undefined) return cached;
+  const mapped = mapVendorName(raw, defaultDomain);
+  if (recentMappings.size >= RECENT_MAPPINGS_MAX) recentMappings.clear();
+  recentMappings.set(key, mapped);
+  return mapped;
+}
+
+/** Bounded so that a flood of distinct names cannot grow memory: cleared when full. */
+const RECENT_MAPPINGS_MAX = 4096;
+const recentMappings = new Map<string, NameMapping>();
+
+function mapVendorName(raw: string, defaultDomain: string): NameMapping {
   if (raw.length <= EVENT_NAME_MAX_LENGTH && FULL_NAME.test(raw)) return isValidEventName(raw) ? { ok: true, name: raw } : { ok: false, reason: 'event name segment too long' };
   if (raw.length > EVENT_NAME_MAX_LENGTH * 2) return { ok: false, reason: 'event name too long' };
   const cleaned = raw.replace(/^\s*\[[^\]]*\]\s*/, '').replace(/^\$+/, '');

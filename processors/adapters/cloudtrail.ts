@@ -82,22 +82,22 @@ function adaptRecord(record: unknown, context: AdapterContext, at: string): Step
   const sourceIp = text(record.sourceIPAddress);
   const ip = ipOrUndefined(sourceIp);
 
-  const attributes = scalarAttributes([
-    ['aws.region', record.awsRegion],
-    ['aws.account_id', record.recipientAccountId],
-    ['aws.event_type', record.eventType],
-    ['aws.event_category', record.eventCategory],
-    ['aws.event_version', record.eventVersion],
-    ['aws.api_version', record.apiVersion],
-    ['aws.request_id', record.requestID],
-    ['aws.read_only', record.readOnly],
-    ['aws.management_event', record.managementEvent],
-    ['aws.shared_event_id', record.sharedEventID],
-    ['aws.vpc_endpoint_id', record.vpcEndpointId],
+  const attributes = scalarAttributes(
+    'aws.region', record.awsRegion,
+    'aws.account_id', record.recipientAccountId,
+    'aws.event_type', record.eventType,
+    'aws.event_category', record.eventCategory,
+    'aws.event_version', record.eventVersion,
+    'aws.api_version', record.apiVersion,
+    'aws.request_id', record.requestID,
+    'aws.read_only', record.readOnly,
+    'aws.management_event', record.managementEvent,
+    'aws.shared_event_id', record.sharedEventID,
+    'aws.vpc_endpoint_id', record.vpcEndpointId,
     // sourceIPAddress can be a service name ("AWS Internal", "s3.amazonaws.com") instead of an address.
-    ['aws.source', ip === undefined ? sourceIp : undefined],
-    ['tls.version', isObject(record.tlsDetails) ? record.tlsDetails.tlsVersion : undefined],
-  ]);
+    'aws.source', ip === undefined ? sourceIp : undefined,
+    'tls.version', isObject(record.tlsDetails) ? record.tlsDetails.tlsVersion : undefined,
+  );
   const additional = jsonObject(record.additionalEventData);
   if (additional !== undefined) attributes['aws.additional_event_data'] = JSON.stringify(additional);
 

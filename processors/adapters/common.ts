@@ -2,7 +2,7 @@
  * What every adapter shares: the adapter signature, timestamp normalization, deterministic ids,
  * safe readers of untyped input, and the final pruning of empty fields.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash as oneShotHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { deadLetter, type DeadLetter, type StepResult } from '../../core/result.js';
 import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
@@ -77,6 +77,23 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\
 const MIN_MS = Date.UTC(1000, 0, 1);
 const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+const digits = (text: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+
+/** Range checks of an already well-shaped `YYYY-MM-DDTHH:mm:ss.sssZ`, without building a Date (hot path). */
+export function isCalendarValid(value: string): boolean {
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 7);
+  const day = digits(value, 8, 10);
+  if (year < 1000 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= monthDays && digits(value, 11, 13) < 24 && digits(value, 14, 16) < 60 && digits(value, 17, 19) < 60;
+}
+
 /** Epoch milliseconds → `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined outside years 1000–9999. */
 export function isoFromMs(ms: number): string | undefined {
   if (!Number.isFinite(ms)) return undefined;
@@ -89,11 +106,7 @@ export function isoFromMs(ms: number): string | undefined {
  * rounded), a zone offset is applied, and a text without a zone is read as UTC (documented).
  */
 export function isoFromText(value: string): string | undefined {
-  if (ISO_MS_UTC.test(value)) {
-    const ms = Date.parse(value);
-    // Date.parse rolls 2026-02-30 over to March: only an exact round trip is a real date.
-    return Number.isNaN(ms) ? undefined : (isoFromMs(ms) === value ? value : undefined);
-  }
+  if (ISO_MS_UTC.test(value)) return isCalendarValid(value) ? value : undefined;
   const m = ISO.exec(value.trim());
   if (m === null) return undefined;
   const year = Number(m[1]);
@@ -161,12 +174,18 @@ export function deterministicUuid(name: string): string {
   return uuidV5(NAMESPACE_BYTES, name);
 }
 
+// One scratch buffer for namespace + name: no allocation per id (the code is synchronous).
+let scratch = Buffer.alloc(1024);
+
 /** RFC 4122 §4.3 name-based UUID, SHA-1 flavour. */
 export function uuidV5(namespace: Buffer | string, name: string): string {
-  const hash = createHash('sha1')
-    .update(typeof namespace === 'string' ? uuidBytes(namespace) : namespace)
-    .update(name, 'utf8')
-    .digest();
+  const ns = typeof namespace === 'string' ? uuidBytes(namespace) : namespace;
+  const needed = ns.length + Buffer.byteLength(name, 'utf8');
+  if (scratch.length < needed) scratch = Buffer.alloc(needed * 2);
+  ns.copy(scratch, 0);
+  const end = ns.length + scratch.write(name, ns.length, 'utf8');
+  // crypto.hash (one-shot) avoids the Hash object of createHash: several times cheaper per call.
+  const hash = oneShotHash('sha1', scratch.subarray(0, end), 'buffer') as unknown as Buffer;
   hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
   hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
   const hex = hash.toString('hex', 0, 16);
@@ -208,9 +227,22 @@ const VERB_TYPES: ReadonlyArray<[RegExp, ActionType]> = [
 
 /** Action type from the action segment of a name (`invoice.created` → create), else `fallback`. */
 export function actionTypeFromVerb(action: string, fallback: ActionType): ActionType {
-  for (const [pattern, type] of VERB_TYPES) if (pattern.test(action)) return type;
-  return fallback;
+  let type = recentVerbs.get(action);
+  if (type === undefined) {
+    type = null;
+    for (const [pattern, verbType] of VERB_TYPES) {
+      if (pattern.test(action)) {
+        type = verbType;
+        break;
+      }
+    }
+    // Bounded: a flood of distinct verbs cannot grow memory.
+    if (recentVerbs.size >= 4096) recentVerbs.clear();
+    recentVerbs.set(action, type);
+  }
+  return type ?? fallback;
 }
+const recentVerbs = new Map<string, ActionType | null>();
 
 export const lastSegment = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
 
@@ -249,7 +281,7 @@ function pruneRecord(record: RecordField, value: Record<string, unknown>): boole
         delete value[name];
         continue;
       }
-    } else if (field?.kind === 'json' && !hasKeys(child)) {
+    } else if (field?.kind === 'json' && isEmptyObject(child)) {
       delete value[name];
       continue;
     } else if (field?.kind === 'string' && child === '') {
@@ -261,10 +293,9 @@ function pruneRecord(record: RecordField, value: Record<string, unknown>): boole
   return kept;
 }
 
-function hasKeys(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  for (const _ in value) return true;
-  return false;
+/** Cheaper than a for-in: adapters build free-form objects with jsonObject()/scalarAttributes(), and most are non-empty. */
+function isEmptyObject(value: unknown): boolean {
+  return value === null || typeof value !== 'object' || Object.keys(value).length === 0;
 }
 
 /** Drops undefined/null/empty fields and empty optional records, and stamps spec_version. */
@@ -284,11 +315,16 @@ export function finishEvent(draft: EventDraft): CanonicalEvent {
   return event as unknown as CanonicalEvent;
 }
 
-/** Context fields as plain strings for `attributes`: only scalars, keys as given. */
-export function scalarAttributes(entries: ReadonlyArray<readonly [string, unknown]>, into: JsonObject = {}): JsonObject {
-  for (const [key, value] of entries) {
+/**
+ * `key, value, key, value, …` → an object of the scalar values only (non-empty strings, finite
+ * numbers, booleans), keys as given. Alternating arguments instead of pairs: one array per call.
+ */
+export function scalarAttributes(...keysAndValues: unknown[]): JsonObject {
+  const into: JsonObject = {};
+  for (let i = 0; i + 1 < keysAndValues.length; i += 2) {
+    const value = keysAndValues[i + 1];
     if (typeof value === 'string' ? value !== '' : typeof value === 'number' ? Number.isFinite(value) : typeof value === 'boolean') {
-      into[key] = value as string | number | boolean;
+      into[keysAndValues[i] as string] = value as string | number | boolean;
     }
   }
   return into;

@@ -85,21 +85,21 @@ function adaptEntry(entry: unknown, context: AdapterContext, at: string): StepRe
       entity: entityOf(entry),
       context: {
         client: { ip_address: ipOrUndefined(entry.actor_ip), user_agent: text(entry.user_agent) },
-        attributes: scalarAttributes([
-          ['github.action', entry.action],
-          ['github.org', org],
-          ['github.org_id', entry.org_id],
-          ['github.business', entry.business],
-          ['github.repo', entry.repo],
-          ['github.operation_type', operation],
-          ['github.request_id', entry.request_id],
-          ['github.transport_protocol', entry.transport_protocol_name],
-          ['github.programmatic_access_type', entry.programmatic_access_type],
-          ['github.token_id', entry.token_id],
-          ['github.hashed_token', entry.hashed_token],
-          ['github.visibility', entry.visibility],
-          ['geo.country_code', isObject(entry.actor_location) ? entry.actor_location.country_code : undefined],
-        ]),
+        attributes: scalarAttributes(
+          'github.action', entry.action,
+          'github.org', org,
+          'github.org_id', entry.org_id,
+          'github.business', entry.business,
+          'github.repo', entry.repo,
+          'github.operation_type', operation,
+          'github.request_id', entry.request_id,
+          'github.transport_protocol', entry.transport_protocol_name,
+          'github.programmatic_access_type', entry.programmatic_access_type,
+          'github.token_id', entry.token_id,
+          'github.hashed_token', entry.hashed_token,
+          'github.visibility', entry.visibility,
+          'geo.country_code', isObject(entry.actor_location) ? entry.actor_location.country_code : undefined,
+        ),
         status: 'SUCCESS',
       },
     }),
@@ -109,7 +109,7 @@ function adaptEntry(entry: unknown, context: AdapterContext, at: string): StepRe
 /** The most specific target named in the entry: repository, then user, team, organization, business. */
 function entityOf(entry: Obj): CanonicalEvent['entity'] {
   const repo = text(entry.repo_id) ?? text(entry.repository_id);
-  if (repo !== undefined || text(entry.repo) !== undefined) return { id: repo ?? text(entry.repo), type: 'repository', details: scalarAttributes([['name', entry.repo]]) };
+  if (repo !== undefined || text(entry.repo) !== undefined) return { id: repo ?? text(entry.repo), type: 'repository', details: scalarAttributes('name', entry.repo) };
   if (text(entry.user_id) !== undefined || text(entry.user) !== undefined) return { id: text(entry.user_id) ?? text(entry.user), type: 'user' };
   if (text(entry.team) !== undefined) return { id: text(entry.team), type: 'team' };
   if (text(entry.org_id) !== undefined || text(entry.org) !== undefined) return { id: text(entry.org_id) ?? text(entry.org), type: 'organization' };

@@ -75,15 +75,15 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
       context: {
         client: { ip_address: ipOrUndefined(p.ip ?? p.$ip), user_agent: text(p.$user_agent), session_id: text(p.$session_id) },
         domain_specific: { analytics: { properties } },
-        attributes: scalarAttributes([
-          ['library.name', lib],
-          ['library.version', p.$lib_version],
-          ['os.name', p.$os],
-          ['browser.name', p.$browser],
-          ['browser.version', p.$browser_version],
-          ['page.url', p.$current_url],
-          ['page.referrer', p.$referrer],
-        ]),
+        attributes: scalarAttributes(
+          'library.name', lib,
+          'library.version', p.$lib_version,
+          'os.name', p.$os,
+          'browser.name', p.$browser,
+          'browser.version', p.$browser_version,
+          'page.url', p.$current_url,
+          'page.referrer', p.$referrer,
+        ),
       },
     }),
   );

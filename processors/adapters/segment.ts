@@ -68,23 +68,23 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
   const page = isObject(ctx.page) ? ctx.page : {};
   const os = isObject(ctx.os) ? ctx.os : {};
   const device = isObject(ctx.device) ? ctx.device : {};
-  const attributes = scalarAttributes([
-    ['segment.type', type],
-    ['library.name', library.name],
-    ['library.version', library.version],
-    ['app.name', app.name],
-    ['app.version', app.version],
-    ['os.name', os.name],
-    ['os.version', os.version],
-    ['device.type', device.type],
-    ['page.path', page.path],
-    ['page.url', page.url],
-    ['page.referrer', page.referrer],
-    ['locale', ctx.locale],
-    ['timezone', ctx.timezone],
-    ['group_id', type === 'group' ? message.groupId : ctx.groupId],
-    ['previous_id', type === 'alias' ? message.previousId : undefined],
-  ]);
+  const attributes = scalarAttributes(
+    'segment.type', type,
+    'library.name', library.name,
+    'library.version', library.version,
+    'app.name', app.name,
+    'app.version', app.version,
+    'os.name', os.name,
+    'os.version', os.version,
+    'device.type', device.type,
+    'page.path', page.path,
+    'page.url', page.url,
+    'page.referrer', page.referrer,
+    'locale', ctx.locale,
+    'timezone', ctx.timezone,
+    'group_id', type === 'group' ? message.groupId : ctx.groupId,
+    'previous_id', type === 'alias' ? message.previousId : undefined,
+  );
 
   return ok(
     finishEvent({
