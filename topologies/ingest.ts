@@ -33,7 +33,8 @@ import type { CanonicalTranslator } from '../processors/adapters/translator.js';
 import type { ChainKeyRing } from '../processors/chain/chain-hash.js';
 import { HashChainer, type ChainHead } from '../processors/chain/hash-chainer.js';
 import type { CheckpointSigner, ChainCheckpoint } from '../processors/chain/checkpoint.js';
-import { sealDeadLetter } from '../processors/dead-letter/dead-letter-record.js';
+import { encryptingDeadLetterPayload, sealDeadLetter } from '../processors/dead-letter/dead-letter-record.js';
+import type { StreamTaskOptions } from '../streams/task.js';
 import { parseErasureRequest, subjectErasedEvent } from '../processors/pseudonymization/erasure.js';
 import type { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import type { PiiPolicy } from '../processors/pseudonymization/pii-policy.js';
@@ -329,4 +330,25 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
       INGEST_NODES.erasure,
       INGEST_NODES.chain,
     );
+}
+
+/**
+ * Task options the engine needs for this topology (pass to `kafkaTopology(topology, options)` or the
+ * driver): the canonical topic's partition count, which the chain partitioner needs and the engine cannot
+ * infer from the sources, and the encrypting payload of the runtime's own dead letters (records that fail
+ * outside the processors' control), so that no raw payload reaches the dead-letter topic in clear.
+ */
+export function ingestTaskOptions(options: {
+  readonly topics: Pick<IngestTopics, 'canonical' | 'checkpoints' | 'deadLetter'>;
+  readonly canonicalPartitions: number;
+  readonly checkpointPartitions?: number;
+  readonly masterKeys: MasterKeyRing;
+}): Pick<StreamTaskOptions, 'partitionsFor' | 'deadLetterTopic' | 'deadLetterPayload'> {
+  const counts = new Map<string, number>([[options.topics.canonical, options.canonicalPartitions]]);
+  if (options.checkpointPartitions !== undefined) counts.set(options.topics.checkpoints, options.checkpointPartitions);
+  return {
+    partitionsFor: (topic) => counts.get(topic),
+    deadLetterTopic: options.topics.deadLetter,
+    deadLetterPayload: encryptingDeadLetterPayload(options.masterKeys),
+  };
 }
