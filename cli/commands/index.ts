@@ -4,6 +4,7 @@ import { register as convert } from './convert.js';
 import { register as demo } from './demo.js';
 import { register as keys } from './keys.js';
 import { register as produce } from './produce.js';
+import { register as run } from './run.js';
 import { register as topics } from './topics.js';
 import { register as verify } from './verify.js';
 import { register as exportTopic } from './export.js';
@@ -12,7 +13,7 @@ import { register as erase } from './erase.js';
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, config, keys, topics, produce, convert];
+export const commands: RegisterCommand[] = [demo, run, config, keys, topics, produce, convert];
 commands.push(verify, exportTopic, erase);
 import { register as migrate } from './migrate.js';
 import { register as dashboard } from './dashboard.js';
@@ -20,3 +21,5 @@ commands.push(migrate, dashboard);
 import { register as feed } from './feed.js';
 import { register as notifications } from './notifications.js';
 commands.push(feed, notifications);
+import { register as archiveCommand } from './archive.js';
+commands.push(archiveCommand);

@@ -1,0 +1,112 @@
+/**
+ * Kafka mode: each topology wired to the real connectors (Redis vault and feed stores, ClickHouse,
+ * the schema registry's Avro serde for the canonical topic), ready for `quintet run <name>`.
+ * The embedded mode (embedded/pipeline.ts) wires the same topologies to the in-memory twins.
+ */
+import type { Redis } from 'ioredis';
+import type { QuintetConfig } from '../core/config.js';
+import { QuintetError } from '../core/errors.js';
+import { ClickHouseEventWriter } from '../connectors/clickhouse/analytics-store.js';
+import { ClickHouseServer, connectionOptionsFrom } from '../connectors/clickhouse/server.js';
+import { createFeedRedis } from '../connectors/redis/feed-client.js';
+import { RedisErasureTombstones, RedisFollowGraphStore, RedisInboxStore, RedisNotificationStore } from '../connectors/redis/feed-stores.js';
+import { createVaultRedis } from '../connectors/redis/vault-client.js';
+import { RedisVaultStore } from '../connectors/redis/vault-store.js';
+import { confluentAvroSerde, connectSchemaRegistry } from '../connectors/schema-registry/index.js';
+import { CanonicalTranslator } from '../processors/adapters/translator.js';
+import { ChainKeyRing } from '../processors/chain/chain-hash.js';
+import { CheckpointSigner, signingKeyFromConfig } from '../processors/chain/checkpoint.js';
+import { PiiVault } from '../processors/pseudonymization/pii-vault.js';
+import { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
+import { canonicalEventAvroSchema, fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../schemas/avro.js';
+import type { Serde } from '../streams/serdes.js';
+import { Serdes } from '../streams/serdes.js';
+import type { Topology } from '../streams/topology.js';
+import { buildAnalyticsTopology } from './analytics.js';
+import { buildFeedsTopology } from './feeds.js';
+import { buildIngestTopology } from './ingest.js';
+import { buildLikesTopology } from './likes.js';
+
+export const TOPOLOGY_NAMES = ['ingest', 'feeds', 'likes', 'analytics'] as const;
+export type TopologyName = (typeof TOPOLOGY_NAMES)[number];
+
+export interface Deployment {
+  readonly name: TopologyName;
+  /** Consumer group, transactional-id prefix and internal-topic prefix: `<applicationId>-<name>`. */
+  readonly applicationId: string;
+  readonly topology: Topology;
+  /** Releases the connections the topology's stores hold. */
+  close(): Promise<void>;
+}
+
+export function isTopologyName(name: string): name is TopologyName {
+  return (TOPOLOGY_NAMES as readonly string[]).includes(name);
+}
+
+/** The canonical topic's value serde: Avro through the schema registry, subject `<topic>-value`. */
+export function canonicalAvroSerde(config: QuintetConfig): Serde<CanonicalEnvelope> {
+  return confluentAvroSerde<CanonicalEnvelope>(connectSchemaRegistry(config), {
+    schema: canonicalEventAvroSchema() as never,
+    autoRegister: true,
+    compatibility: 'BACKWARD',
+    toAvro: toAvroRecord,
+    fromAvro: (record) => fromAvroRecord(record as Record<string, unknown>),
+  });
+}
+
+const disconnect = async (redis: Redis): Promise<void> => {
+  await redis.quit().catch(() => redis.disconnect());
+};
+
+export async function openDeployment(name: TopologyName, config: QuintetConfig): Promise<Deployment> {
+  const applicationId = `${config.streams.applicationId}-${name}`;
+  const canonicalTopic = config.topics.canonical;
+  switch (name) {
+    case 'ingest': {
+      const redis = createVaultRedis(config, { connectionName: `quintet-${name}` });
+      const vault = PiiVault.fromConfig(new RedisVaultStore(redis), config);
+      const topology = buildIngestTopology({
+        topics: config.topics,
+        translator: new CanonicalTranslator({ limits: config.limits }),
+        vault,
+        chainKeys: ChainKeyRing.fromConfig(config.secrets.chainKeys),
+        masterKeys: MasterKeyRing.fromConfig(config.secrets.masterKeys),
+        ...(config.secrets.signingKey === undefined ? {} : { signer: new CheckpointSigner(signingKeyFromConfig(config.secrets.signingKey)) }),
+        canonicalValueSerde: canonicalAvroSerde(config),
+      });
+      return { name, applicationId, topology, close: async () => (await vault.close(), await disconnect(redis)) };
+    }
+    case 'feeds': {
+      const redis = createFeedRedis(config, { connectionName: `quintet-${name}` });
+      const topology = buildFeedsTopology({
+        canonicalTopic,
+        stores: { graph: new RedisFollowGraphStore(redis), inboxes: new RedisInboxStore(redis), tombstones: new RedisErasureTombstones(redis) },
+        keySerde: Serdes.String() as Serde<unknown>,
+        valueSerde: canonicalAvroSerde(config),
+      });
+      return { name, applicationId, topology, close: () => disconnect(redis) };
+    }
+    case 'likes': {
+      const redis = createFeedRedis(config, { connectionName: `quintet-${name}` });
+      const topology = buildLikesTopology({
+        canonicalTopic,
+        stores: { notifications: new RedisNotificationStore(redis), tombstones: new RedisErasureTombstones(redis) },
+        keySerde: Serdes.String() as Serde<unknown>,
+        valueSerde: canonicalAvroSerde(config),
+      });
+      return { name, applicationId, topology, close: () => disconnect(redis) };
+    }
+    case 'analytics': {
+      const clickhouse = ClickHouseServer.connect(connectionOptionsFrom(config));
+      const topology = buildAnalyticsTopology({
+        canonicalTopic,
+        keySerde: Serdes.String() as Serde<unknown>,
+        valueSerde: canonicalAvroSerde(config),
+        store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(clickhouse) },
+      });
+      return { name, applicationId, topology, close: () => clickhouse.close() };
+    }
+    default:
+      throw new QuintetError('TOPOLOGY_UNKNOWN', `unknown topology "${String(name)}" (known: ${TOPOLOGY_NAMES.join(', ')})`);
+  }
+}
