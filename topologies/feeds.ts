@@ -10,8 +10,9 @@
  * feeds-writer does the Redis (or in-memory) I/O of a whole consumed batch in `prepareBatch`, in record
  * order: follow-graph mirror updates, then one `writeBatch` per run of posts (a follow change for an
  * author with pending posts flushes them first, so a new follower never gets an earlier post). Every write
- * is idempotent, so a batch redelivered after a crash rewrites the same state. A store failure throws and
- * fails the batch before its offsets are committed: nothing is lost.
+ * is idempotent, so a batch redelivered after a crash rewrites the same state. A store outage is waited out
+ * by retrying the whole batch with backoff (the task pauses; nothing is lost); past `storeRetry.giveUpAfterMs`
+ * the batch fails before its offsets are committed.
  *
  * The `feeds-follow-graph` table (key `<followee>/<follower>` → follow time) is the changelog-backed
  * record of the graph on Kafka; the FollowGraphStore mirror (Redis) is what fan-out and readers query.
@@ -26,6 +27,7 @@ import { ErasureReader } from '../processors/feeds/erasure.js';
 import { FanOutPlanner, type FanOutOptions } from '../processors/feeds/fan-out-planner.js';
 import { FollowGraphUpdater, type FollowGraphOptions } from '../processors/feeds/follow-graph-updater.js';
 import type { FeedItem } from '../processors/feeds/model.js';
+import { withStoreRetry, type StoreRetryOptions } from '../processors/feeds/store-retry.js';
 import type { ErasureTombstones, FollowGraphStore, InboxStore, InboxWrite } from '../processors/feeds/stores.js';
 import { canonicalEventOf, canonicalEventTime, type CanonicalValue } from './feeds-shared.js';
 
@@ -59,6 +61,8 @@ export interface FeedsTopologyOptions {
   readonly erasureEvents?: readonly string[];
   /** How long erased pseudonyms stay tombstoned (default 7 days; keep it above the likes window + grace). */
   readonly tombstoneRetentionMs?: number;
+  /** How a store outage is waited out (see processors/feeds/store-retry.ts). */
+  readonly storeRetry?: StoreRetryOptions;
 }
 
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
@@ -111,6 +115,7 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
     readonly stores: FeedStoresForTopology,
     readonly planner: FanOutPlanner,
     readonly tombstoneRetentionMs: number = DEFAULT_TOMBSTONE_RETENTION_MS,
+    readonly storeRetry: StoreRetryOptions = {},
   ) {}
 
   init(context: ProcessorContext<never, never>): void {
@@ -121,7 +126,12 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
     });
   }
 
+  /** The whole batch is retried on a store outage: every write in it is idempotent. */
   async prepareBatch(records: readonly StreamRecord<string, FeedCommand>[]): Promise<void> {
+    await withStoreRetry(() => this.#apply(records), this.storeRetry);
+  }
+
+  async #apply(records: readonly StreamRecord<string, FeedCommand>[]): Promise<void> {
     const { graph, inboxes, tombstones } = this.stores;
     let posts: FeedItem[] = [];
     const authors = new Set<string>();
@@ -206,7 +216,7 @@ export function buildFeedsTopology(options: FeedsTopologyOptions): Topology {
     })
     .process<string, FeedCommand>(() => new FeedCommandProcessor(planner, follows, erasures), { name: FEEDS_COMMANDS })
     .repartition({ name: FEEDS_REPARTITION, keySerde: Serdes.String(), valueSerde: Serdes.Json<FeedCommand>() })
-    .process<never, never>(() => new FeedWriterProcessor(options.stores, planner, options.tombstoneRetentionMs), {
+    .process<never, never>(() => new FeedWriterProcessor(options.stores, planner, options.tombstoneRetentionMs, options.storeRetry), {
       name: FEEDS_WRITER,
       stores: [Stores.keyValueStore<string, number>(FEEDS_GRAPH_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Long() })],
     });

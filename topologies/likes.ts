@@ -19,6 +19,7 @@ import type { Topology } from '../streams/topology.js';
 import { TimeWindows, type Windowed } from '../streams/windows.js';
 import { ErasureReader } from '../processors/feeds/erasure.js';
 import { LikeWindowAggregator, type LikeAggregate, type LikeAggregatorOptions, type LikeSignal } from '../processors/feeds/like-window-aggregator.js';
+import { withStoreRetry, type StoreRetryOptions } from '../processors/feeds/store-retry.js';
 import type { ErasureTombstones, NotificationStore } from '../processors/feeds/stores.js';
 import { canonicalEventOf, canonicalEventTime, type CanonicalValue } from './feeds-shared.js';
 
@@ -36,6 +37,8 @@ export interface LikesTopologyOptions {
   readonly valueSerde?: Serde<CanonicalValue>;
   readonly likes?: LikeAggregatorOptions;
   readonly erasureEvents?: readonly string[];
+  /** How a store outage is waited out (see processors/feeds/store-retry.ts). */
+  readonly storeRetry?: StoreRetryOptions;
 }
 
 /** Likes/unlikes → signals (bad ones dead-lettered); erasure events → store erasure, right here. */
@@ -46,6 +49,7 @@ class LikeSignalProcessor implements Processor<unknown, CanonicalValue, unknown,
     readonly aggregator: LikeWindowAggregator,
     readonly erasures: ErasureReader,
     readonly stores: LikesTopologyOptions['stores'],
+    readonly storeRetry: StoreRetryOptions = {},
   ) {}
 
   init(context: ProcessorContext<unknown, LikeSignal>): void {
@@ -69,9 +73,11 @@ class LikeSignalProcessor implements Processor<unknown, CanonicalValue, unknown,
   }
 
   async #erase(pseudonyms: readonly string[], atMs: number): Promise<void> {
-    // Tombstones first, so that an update racing the rewrite already leaves the subject out.
-    await this.stores.tombstones.add(pseudonyms, atMs);
-    for (const pseudonym of pseudonyms) await this.stores.notifications.eraseSubject(pseudonym);
+    await withStoreRetry(async () => {
+      // Tombstones first, so that an update racing the rewrite already leaves the subject out.
+      await this.stores.tombstones.add(pseudonyms, atMs);
+      for (const pseudonym of pseudonyms) await this.stores.notifications.eraseSubject(pseudonym);
+    }, this.storeRetry);
   }
 }
 
@@ -80,14 +86,17 @@ export class NotificationSinkProcessor implements Processor<Windowed<string>, Li
   constructor(
     readonly aggregator: LikeWindowAggregator,
     readonly stores: LikesTopologyOptions['stores'],
+    readonly storeRetry: StoreRetryOptions = {},
   ) {}
 
   async process(record: StreamRecord<Windowed<string>, LikeAggregate>): Promise<void> {
     const aggregate = record.value;
     if (aggregate === null || aggregate === undefined || aggregate.owner === '') return;
-    const erased = await this.stores.tombstones.erasedAmong([aggregate.owner, ...Object.keys(aggregate.actors)]);
-    if (erased.has(aggregate.owner)) return;
-    await this.stores.notifications.upsertBatch([this.aggregator.upsert(aggregate, aggregate.last, erased)]);
+    await withStoreRetry(async () => {
+      const erased = await this.stores.tombstones.erasedAmong([aggregate.owner, ...Object.keys(aggregate.actors)]);
+      if (erased.has(aggregate.owner)) return;
+      await this.stores.notifications.upsertBatch([this.aggregator.upsert(aggregate, aggregate.last, erased)]);
+    }, this.storeRetry);
   }
 }
 
@@ -104,7 +113,7 @@ export function buildLikesTopology(options: LikesTopologyOptions): Topology {
       valueSerde: options.valueSerde ?? Serdes.Json<CanonicalValue>(),
       timestampExtractor: canonicalEventTime,
     })
-    .process<unknown, LikeSignal>(() => new LikeSignalProcessor(aggregator, erasures, options.stores), { name: LIKES_SIGNALS })
+    .process<unknown, LikeSignal>(() => new LikeSignalProcessor(aggregator, erasures, options.stores, options.storeRetry), { name: LIKES_SIGNALS })
     .groupBy((_key, signal) => aggregator.targetKey(signal), { name: LIKES_REPARTITION, keySerde: Serdes.String(), valueSerde: Serdes.Json<LikeSignal>() })
     .windowedBy(TimeWindows.ofSizeAndGrace(aggregator.windowMs, aggregator.graceMs)) as TimeWindowedKStream<string, LikeSignal>;
   windowed
@@ -115,6 +124,6 @@ export function buildLikesTopology(options: LikesTopologyOptions): Topology {
       { name: LIKES_AGGREGATE, storeName: LIKES_WINDOW_STORE, valueSerde: Serdes.Json<LikeAggregate>() },
     )
     .toStream()
-    .process<never, never>(() => new NotificationSinkProcessor(aggregator, options.stores), { name: LIKES_SINK });
+    .process<never, never>(() => new NotificationSinkProcessor(aggregator, options.stores, options.storeRetry), { name: LIKES_SINK });
   return builder.build();
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { QuintetError } from '../../../core/errors.js';
+import { isTransientStoreError, withStoreRetry } from '../../../processors/feeds/store-retry.js';
 import { ErasureReader } from '../../../processors/feeds/erasure.js';
 import { FanOutPlanner } from '../../../processors/feeds/fan-out-planner.js';
 import { FollowGraphUpdater } from '../../../processors/feeds/follow-graph-updater.js';
@@ -179,5 +181,36 @@ describe('LikeWindowAggregator and LikeWindows', () => {
     expect(aggregator.signal(noOwner)).toMatchObject({ kind: 'deadLetter', code: 'LIKE_OWNER_MISSING', path: 'entity.details.owner_pseudonym' });
     const noTarget = socialEvent('social.post.liked', pseudonym(), BASE_MS, { details: { owner_pseudonym: pseudonym() } });
     expect(aggregator.signal(noTarget)).toMatchObject({ kind: 'deadLetter', code: 'LIKE_TARGET_MISSING' });
+  });
+});
+
+describe('withStoreRetry', () => {
+  it('retries outages until the operation succeeds, and rethrows other errors at once', async () => {
+    let calls = 0;
+    const waits: number[] = [];
+    const result = await withStoreRetry(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('connect ECONNREFUSED 127.0.0.1:6399');
+        return 'done';
+      },
+      { initialDelayMs: 1, maxDelayMs: 2, onRetry: ({ delayMs }) => waits.push(delayMs) },
+    );
+    expect(result).toBe('done');
+    expect(waits).toEqual([1, 2]);
+    await expect(withStoreRetry(async () => Promise.reject(new TypeError('bug')), { initialDelayMs: 1 })).rejects.toThrow('bug');
+    const reply = new QuintetError('FEED_STORE_UNAVAILABLE', 'batch', { cause: new Error('WRONGTYPE Operation against a key holding the wrong kind of value') });
+    expect(isTransientStoreError(reply)).toBe(false);
+    expect(isTransientStoreError(new QuintetError('FEED_STORE_UNAVAILABLE', 'discarded'))).toBe(true);
+  });
+
+  it('gives up after giveUpAfterMs', async () => {
+    let calls = 0;
+    const failing = async (): Promise<never> => {
+      calls += 1;
+      throw new Error('Connection is closed.');
+    };
+    await expect(withStoreRetry(failing, { initialDelayMs: 5, maxDelayMs: 5, giveUpAfterMs: 30 })).rejects.toThrow('Connection is closed.');
+    expect(calls).toBeGreaterThan(1);
   });
 });
