@@ -2,8 +2,13 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { QuintetError } from '../../core/errors.js';
+import { ApiKeys, MemoryApiKeyStore } from '../../api/api-keys.js';
+import { dashboardBackend, erasureBackend, feedBackend, ingestBackend } from '../../api/backends.js';
+import { ApiServer } from '../../api/server.js';
+import { QuintetMetrics } from '../../core/metrics.js';
 import { runDemo, type DemoReport } from '../../embedded/demo.js';
-import type { RawInput } from '../../embedded/pipeline.js';
+import type { EmbeddedPipeline, RawInput } from '../../embedded/pipeline.js';
+import { CanonicalTranslator } from '../../processors/adapters/translator.js';
 import { exportLine } from '../../processors/chain/export-format.js';
 import { formatTable } from '../../processors/analytics/dashboards.js';
 import type { ChainCheckpoint } from '../../processors/chain/checkpoint.js';
@@ -20,6 +25,7 @@ interface DemoCommandOptions {
   export?: string;
   data?: string;
   partitions?: string;
+  serve?: boolean;
 }
 
 function integer(raw: string, option: string, min: number, max: number): number {
@@ -81,6 +87,32 @@ function textReport(report: DemoReport): string {
   return lines.join('\n');
 }
 
+/** Serves the HTTP API on the embedded pipeline until SIGINT/SIGTERM, with a fresh in-memory admin key. */
+async function serveEmbedded(pipeline: EmbeddedPipeline): Promise<void> {
+  const config = pipeline.config;
+  const keys = new ApiKeys(new MemoryApiKeyStore());
+  const admin = await keys.create({ name: 'demo', scopes: ['ingest', 'read', 'admin'] });
+  const server = new ApiServer({
+    keys,
+    ingest: ingestBackend(new CanonicalTranslator({ limits: config.limits }), (records) => pipeline.ingest(records)),
+    feeds: feedBackend(pipeline.vault, pipeline.feedReader),
+    dashboards: dashboardBackend(pipeline.dashboards),
+    erasure: erasureBackend(async (subject) => {
+      await pipeline.erase(subject);
+      return { erased: true };
+    }),
+    metrics: new QuintetMetrics(),
+    maxBodyBytes: config.http.maxBodyBytes,
+  });
+  const port = await server.listen(config.http.port, config.http.host);
+  process.stderr.write(`serving the HTTP API on http://${config.http.host}:${port} (Ctrl-C stops)\nadmin key for this run: ${admin.key}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -92,6 +124,7 @@ export function register(program: Command): void {
     .option('--partitions <n>', 'partitions of the raw and canonical topics (one hash chain each)')
     .option('--data <dir>', 'keep keys and the analytics database in this folder')
     .option('--json', 'print the report as one JSON object')
+    .option('--serve', 'after the report, keep serving the HTTP API on the embedded pipeline (prints an admin key) until Ctrl-C')
     .option('--export <file>', 'also write the canonical log in the `quintet export` NDJSON format (verify it with `quintet verify --in`)')
     .action(async (options: DemoCommandOptions, command: Command) => {
       const config = configFor(command);
@@ -127,6 +160,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : `${textReport(report)}\n`);
         if (!report.chains.intact || (report.erasure !== null && !report.erasure.passed)) process.exitCode = 1;
+        if (options.serve === true) await serveEmbedded(pipeline);
       } finally {
         await pipeline.close();
       }
