@@ -25,6 +25,7 @@ import type { ReadOnlyKeyValueStore, KeyValue } from './state/key-value-store.js
 import type { ReadOnlySessionStore, SessionValue, KeySessionValue } from './state/session-store.js';
 import type { ReadOnlyWindowStore, KeyWindowValue, WindowedValue } from './state/window-store.js';
 import type { ChangelogRecord } from './state/store.js';
+import { ChangelogFiles } from './state/changelog-file.js';
 import { StreamTask } from './task.js';
 import type { Topology, TopologyMetadata } from './topology.js';
 
@@ -50,6 +51,11 @@ export interface TopologyTestDriverOptions {
    *   to its sinks this way and memory stays flat).
    */
   readonly capture?: 'all' | 'outputs' | 'none';
+  /**
+   * Embedded mode: keep each store's changelog in files under this directory, restore from them at
+   * construction and append at each `flush()` (and `close()`). See streams/state/changelog-file.ts.
+   */
+  readonly stateDir?: string;
   /** Called for every record produced to a topic the topology does not read (sink and dead-letter records). */
   readonly onOutput?: (record: RawTestRecord) => void;
   /**
@@ -124,6 +130,9 @@ export class TopologyTestDriver {
   readonly #deadLetterTopic: string;
   readonly #capture: 'all' | 'outputs' | 'none';
   readonly #onOutput: ((record: RawTestRecord) => void) | undefined;
+  readonly #files: ChangelogFiles | undefined;
+  /** changelog topic → its store and sub-topology */
+  readonly #changelogStores = new Map<string, { readonly store: string; readonly subtopology: number }>();
   #queue: Delivery[] = [];
   #roundRobin = 0;
   #wallClock: number;
@@ -138,6 +147,8 @@ export class TopologyTestDriver {
     this.#deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC;
     this.#capture = options.capture ?? 'all';
     this.#onOutput = options.onOutput;
+    this.#files = options.stateDir === undefined ? undefined : new ChangelogFiles(options.stateDir, this.applicationId);
+    for (const { topic, store, subtopology } of this.metadata.changelogTopics) this.#changelogStores.set(topic, { store, subtopology });
     const partitions = options.partitions ?? 1;
     const configured = (topic: string): number => (typeof partitions === 'number' ? partitions : (partitions[topic] ?? 1));
     this.#partitionCounts = this.metadata.resolvePartitionCounts(configured);
@@ -168,6 +179,14 @@ export class TopologyTestDriver {
       this.#tasks[sub.id] = tasks;
     }
     for (const [topic, records] of Object.entries(options.restoreFrom ?? {})) this.#restore(topic, records);
+    const files = this.#files;
+    if (files !== undefined) {
+      for (const task of this.tasks) {
+        for (const store of task.storeNames) if (task.changelogTopicOf(store) !== undefined) task.restoreStore(store, files.load(task.id, store));
+        const streamTime = files.loadStreamTime(task.id);
+        if (streamTime !== undefined) task.restoreStreamTime(streamTime);
+      }
+    }
     const inits = this.tasks.map((task) => task.initialize()).filter((r) => r !== undefined);
     if (inits.length > 0) {
       // Async init: remember it; every async call awaits it first, sync calls refuse to run.
@@ -294,9 +313,19 @@ export class TopologyTestDriver {
     return records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers, reason: readDeadLetterHeaders(r.headers) }));
   }
 
-  /** Closes every task (processors' close, then stores). */
+  /** Makes the state durable (with `stateDir`): appends buffered changelog records and saves stream times. */
+  flush(): void {
+    for (const task of this.tasks) task.flush();
+    const files = this.#files;
+    if (files === undefined) return;
+    files.flush();
+    for (const task of this.tasks) if (task.streamTime >= 0) files.saveStreamTime(task.id, task.streamTime);
+  }
+
+  /** Flushes, then closes every task (processors' close, then stores). */
   close(): void | Promise<void> {
     if (this.#closed) return undefined;
+    if (this.#broken === undefined) this.flush();
     this.#closed = true;
     const closing = this.tasks.map((t) => t.close()).filter((r) => r !== undefined);
     return closing.length > 0 ? Promise.all(closing).then(() => undefined) : undefined;
@@ -343,6 +372,10 @@ export class TopologyTestDriver {
 
   #collect(record: ProducedRecord, kind: ProducedRecordKind): void {
     if (kind === 'changelog') {
+      if (this.#files !== undefined) {
+        const { store, subtopology } = this.#changelogStores.get(record.topic) as { store: string; subtopology: number };
+        this.#files.append(`${subtopology}_${record.partition ?? 0}`, store, { key: record.key, value: record.value });
+      }
       if (this.#capture === 'all') this.#store(record.topic, record.partition ?? 0, record.key, record.value, record.timestamp, record.headers, kind, true);
       return;
     }
