@@ -67,6 +67,7 @@ describe(`likes topology on the TopologyTestDriver (${storesName} stores)`, () =
     await pipe(like(other, 'r', owner, BASE_MS + HOUR + GRACE), like(c, 'p', owner, BASE_MS + 30));
     notifications = (await reader.notifications(owner)).entries;
     expect(notifications.find((n) => n.target.id === 'p')?.count).toBe(2);
+    expect(driver.metrics.get('streams_dropped_records_total', { reason: 'late' })).toBe(1);
     // The next window of the same post gets its own notification.
     await pipe(like(c, 'p', owner, BASE_MS + HOUR + GRACE + 1));
     notifications = (await reader.notifications(owner)).entries;
