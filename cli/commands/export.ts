@@ -22,7 +22,9 @@ export interface TopicRecord {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  readonly key: Buffer | null;
   readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | string>>;
 }
 
 /**
@@ -81,7 +83,9 @@ export async function readTopicToEnd(
         for (const message of batch.messages) {
           if (end === undefined || BigInt(message.offset) >= end) break;
           records += 1;
-          await onRecord({ topic, partition: batch.partition, offset: message.offset, value: message.value ?? null });
+          const headers: Record<string, Buffer | string> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = Array.isArray(value) ? (value[0] as Buffer | string) : value;
+          await onRecord({ topic, partition: batch.partition, offset: message.offset, key: message.key ?? null, value: message.value ?? null, headers });
         }
       },
     });

@@ -9,12 +9,13 @@ import { register as topics } from './topics.js';
 import { register as verify } from './verify.js';
 import { register as exportTopic } from './export.js';
 import { register as erase } from './erase.js';
+import { register as dlq } from './dlq.js';
 
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [demo, run, config, keys, topics, produce, convert];
-commands.push(verify, exportTopic, erase);
+commands.push(verify, exportTopic, erase, dlq);
 import { register as migrate } from './migrate.js';
 import { register as dashboard } from './dashboard.js';
 commands.push(migrate, dashboard);
