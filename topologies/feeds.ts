@@ -183,16 +183,19 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
     }
   }
 
-  /** Followers of each distinct author, fetched once per run of posts; celebrities are not fanned out. */
+  /** Followers of each distinct author, fetched once per run of posts; celebrities (sticky) are not fanned out. */
   async #plan(items: readonly FeedItem[]): Promise<InboxWrite[]> {
     const { graph, tombstones } = this.stores;
     const authors = [...new Set(items.map((i) => i.actor))];
     const erased = await tombstones.erasedAmong(authors);
-    const counts = await Promise.all(authors.map((a) => graph.followerCount(a)));
+    const [celebrities, counts] = await Promise.all([graph.celebritiesAmong(authors), Promise.all(authors.map((a) => graph.followerCount(a)))]);
     const followers = new Map<string, string[]>();
     await Promise.all(
       authors.map(async (author, i) => {
-        if (erased.has(author) || this.planner.isCelebrity(counts[i] ?? 0)) followers.set(author, []);
+        const pulled = celebrities.has(author) || this.planner.isCelebrity(counts[i] ?? 0);
+        // Readers merge exactly the celebrity set: whoever is not fanned out must be in it.
+        if (pulled && !celebrities.has(author)) await graph.markCelebrity(author);
+        if (erased.has(author) || pulled) followers.set(author, []);
         else followers.set(author, await graph.followers(author));
       }),
     );

@@ -60,21 +60,23 @@ export class MemoryFollowGraphStore implements FollowGraphStore {
     return new Set(users.filter((u) => this.#celebrities.has(u)));
   }
 
+  async markCelebrity(user: string): Promise<void> {
+    feedMember(user, 'x');
+    this.#celebrities.add(user);
+  }
+
   async removeUser(user: string): Promise<void> {
-    for (const followee of this.#followees.get(user)?.members() ?? []) {
-      this.#followers.get(followee)?.remove(user);
-      this.#recount(followee);
-    }
+    for (const followee of this.#followees.get(user)?.members() ?? []) this.#followers.get(followee)?.remove(user);
     for (const follower of this.#followers.get(user)?.members() ?? []) this.#followees.get(follower)?.remove(user);
     this.#followers.delete(user);
     this.#followees.delete(user);
     this.#celebrities.delete(user);
   }
 
+  /** Celebrity status is sticky: set when the count passes the threshold, cleared only by removeUser. */
   #recount(user: string): number {
     const count = this.#followers.get(user)?.size ?? 0;
     if (count > this.celebrityThreshold) this.#celebrities.add(user);
-    else this.#celebrities.delete(user);
     return count;
   }
 }

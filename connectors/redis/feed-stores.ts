@@ -111,7 +111,6 @@ export class RedisFollowGraphStore implements FollowGraphStore {
     pipeline.zrem(this.keys.followees(follower), followee);
     pipeline.zcard(this.keys.followers(followee));
     const [, , count] = await execOrThrow(pipeline, 'unfollow');
-    await this.#classify(followee, count as number);
     return count as number;
   }
 
@@ -147,12 +146,15 @@ export class RedisFollowGraphStore implements FollowGraphStore {
     pipeline.del(this.keys.followers(user), this.keys.followees(user));
     pipeline.srem(this.keys.celebrities(), user);
     await execOrThrow(pipeline, 'remove user from follow graph');
-    for (const followee of followees) await this.#classify(followee, await this.followerCount(followee));
   }
 
+  async markCelebrity(user: string): Promise<void> {
+    await this.redis.sadd(this.keys.celebrities(), user);
+  }
+
+  /** Celebrity status is sticky: set when the count passes the threshold, cleared only by removeUser. */
   async #classify(user: string, followerCount: number): Promise<void> {
     if (followerCount > this.celebrityThreshold) await this.redis.sadd(this.keys.celebrities(), user);
-    else await this.redis.srem(this.keys.celebrities(), user);
   }
 }
 

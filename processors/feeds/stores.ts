@@ -19,8 +19,13 @@ export interface FollowGraphStore {
   followees(user: string, options?: { offset?: number; limit?: number }): Promise<string[]>;
   followerCount(user: string): Promise<number>;
   followeeCount(user: string): Promise<number>;
-  /** Of `users`, those whose follower count is above the celebrity threshold (kept as a set on every change). */
+  /**
+   * Of `users`, the celebrities: served by pull at read time instead of fan-out. A user becomes one when
+   * their follower count passes the threshold (or markCelebrity), and stays one until erased, so that the
+   * items they posted while pulled never drop out of their followers' home feeds.
+   */
   celebritiesAmong(users: readonly string[]): Promise<Set<string>>;
+  markCelebrity(user: string): Promise<void>;
   /** Removes every edge of `user` in both directions (erasure). */
   removeUser(user: string): Promise<void>;
 }

@@ -20,14 +20,14 @@ export function describeFeedsTopology(storesName: string, factory: FeedStoreFact
     for (const stores of made.splice(0)) await stores.cleanup();
   });
 
-  async function setup(options: { celebrityThreshold?: number; removeItemsOnUnfollow?: boolean; partitions?: number } = {}) {
+  async function setup(options: { celebrityThreshold?: number; plannerThreshold?: number; removeItemsOnUnfollow?: boolean; partitions?: number } = {}) {
     const threshold = options.celebrityThreshold ?? 100;
     const stores = await factory({ cap: 10, notificationCap: 50, celebrityThreshold: threshold });
     made.push(stores);
     const topology = buildFeedsTopology({
       canonicalTopic: TOPIC,
       stores,
-      fanOut: { celebrityThreshold: threshold },
+      fanOut: { celebrityThreshold: options.plannerThreshold ?? threshold },
       followGraph: { removeItemsOnUnfollow: options.removeItemsOnUnfollow ?? false },
     });
     const driver = new TopologyTestDriver(topology, { partitions: options.partitions ?? 2 });
@@ -72,6 +72,25 @@ describe(`feeds topology on the TopologyTestDriver (${storesName} stores)`, () =
     expect(await stores.inboxes.size('inbox', a)).toBe(0);
     expect(await home(a)).toEqual([starPost.id]);
     expect(await home(c)).toEqual([starPost.id]);
+  });
+
+  it('keeps a celebrity pulled after it falls below the threshold, so its items stay visible', async () => {
+    const { input, stores, home } = await setup({ celebrityThreshold: 2 });
+    const [star, a, b, c] = [pseudonym(), pseudonym(), pseudonym(), pseudonym()];
+    const early = post(star, BASE_MS + 10);
+    await input.pipeRecordListAsync([follow(a, star, BASE_MS), follow(b, star, BASE_MS), follow(c, star, BASE_MS), early].map((value) => ({ key: 'k', value })));
+    const later = post(star, BASE_MS + 20);
+    await input.pipeRecordListAsync([unfollow(c, star, BASE_MS + 11), later].map((value) => ({ key: 'k', value })));
+    expect(await stores.inboxes.size('inbox', a)).toBe(0);
+    expect(await home(a)).toEqual([later.id, early.id]);
+  });
+
+  it('marks an author the planner pulls as a celebrity even under the store threshold', async () => {
+    const { input, home } = await setup({ celebrityThreshold: 100, plannerThreshold: 1 });
+    const [author, a, b] = [pseudonym(), pseudonym(), pseudonym()];
+    const p = post(author, BASE_MS + 5);
+    await input.pipeRecordListAsync([follow(a, author, BASE_MS), follow(b, author, BASE_MS), p].map((value) => ({ key: 'k', value })));
+    expect(await home(a)).toEqual([p.id]);
   });
 
   it('stops fan-out on unfollow and optionally removes the unfollowed author items', async () => {

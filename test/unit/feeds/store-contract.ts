@@ -79,12 +79,19 @@ export function describeFeedStoreContract(name: string, factory: FeedStoreFactor
         expect(await stores.graph.followees(b)).toEqual([c]);
       });
 
-      it('classifies users above the celebrity threshold, and back', async () => {
-        const star = pseudonym();
+      it('makes users above the celebrity threshold celebrities for good, until removed', async () => {
+        const [star, rising] = [pseudonym(), pseudonym()];
         const fans = [pseudonym(), pseudonym(), pseudonym()];
-        for (const fan of fans) await stores.graph.follow(fan, star, T0);
+        for (const fan of fans.slice(0, 2)) await stores.graph.follow(fan, star, T0);
+        expect(await stores.graph.celebritiesAmong([star])).toEqual(new Set());
+        await stores.graph.follow(fans[2] as string, star, T0);
         expect(await stores.graph.celebritiesAmong([star, fans[0] as string])).toEqual(new Set([star]));
+        // Sticky: the items posted while pulled must stay visible, so falling below does not demote.
         await stores.graph.unfollow(fans[0] as string, star);
+        expect(await stores.graph.celebritiesAmong([star])).toEqual(new Set([star]));
+        await stores.graph.markCelebrity(rising);
+        expect(await stores.graph.celebritiesAmong([star, rising])).toEqual(new Set([star, rising]));
+        await stores.graph.removeUser(star);
         expect(await stores.graph.celebritiesAmong([star])).toEqual(new Set());
       });
 
