@@ -110,8 +110,22 @@ function adaptStructured(event: Obj & { specversion: string; type: string }, con
 
   const data = jsonObject(event.data);
   let actorId: string | undefined;
-  for (const key of ACTOR_KEYS) actorId ??= text(data?.[key]);
-  if (actorId === undefined && isObject(data?.actor)) actorId = text((data.actor as Obj).id);
+  let actorKey: string | undefined;
+  for (const key of ACTOR_KEYS) {
+    if (actorId !== undefined) break;
+    actorId = text(data?.[key]);
+    if (actorId !== undefined) actorKey = key;
+  }
+  if (actorId === undefined && isObject(data?.actor)) {
+    actorId = text((data.actor as Obj).id);
+    if (actorId !== undefined) actorKey = 'actor';
+  }
+  // The actor's raw id lives in actor.id only, where the PII vault finds it; not again in entity details.
+  let details = data;
+  if (data !== undefined && actorKey !== undefined) {
+    details = { ...data };
+    delete details[actorKey];
+  }
   const entitySegment = named.name.slice(named.name.indexOf('.') + 1, named.name.lastIndexOf('.'));
 
   const attributes: JsonObject = {};
@@ -132,7 +146,7 @@ function adaptStructured(event: Obj & { specversion: string; type: string }, con
       action: { name: named.name, type: actionTypeFromVerb(named.name.slice(named.name.lastIndexOf('.') + 1), 'other') },
       // Without a person in data, the producing source is the actor.
       actor: actorId !== undefined ? { id: actorId, type: 'user' } : { id: source, type: 'service' },
-      entity: { id: text(event.subject), type: text(data?.entity_type) ?? entitySegment, details: data },
+      entity: { id: text(event.subject), type: text(data?.entity_type) ?? entitySegment, details },
       context: { telemetry: traceparent(event.traceparent), attributes },
     }),
   );

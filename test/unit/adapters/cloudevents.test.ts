@@ -13,7 +13,7 @@ describe('CloudEvents adapter', () => {
       source: 'https://github.com/cloudevents/spec/pull',
       action: { name: 'github.pull_request.opened', type: 'create' },
       actor: { id: 'u-55', type: 'user' },
-      entity: { id: '123', type: 'pull_request', details: cloudEventStructured.data },
+      entity: { id: '123', type: 'pull_request', details: { title: 'Fix typo', number: 123 } },
       context: {
         telemetry: { trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' },
         attributes: { 'cloudevents.comexampleextension1': 'value', 'cloudevents.comexampleothervalue': 5, 'cloudevents.datacontenttype': 'application/json' },
@@ -28,7 +28,7 @@ describe('CloudEvents adapter', () => {
     const event = one(JSON.stringify(message.value), 'auto', headers);
     expect(event.action.name).toBe('example.order.shipped');
     expect(event.actor).toEqual({ id: 'u-1', type: 'user' });
-    expect(event.entity).toMatchObject({ id: 'order-9', type: 'order', details: { userId: 'u-1', carrier: 'ups' } });
+    expect(event.entity).toEqual({ id: 'order-9', type: 'order', details: { carrier: 'ups' } });
     expect(event.event_timestamp).toBe(new Date(ce.time as string).toISOString());
   });
 
