@@ -51,6 +51,8 @@ export interface TopologyTestDriverOptions {
    *   to its sinks this way and memory stays flat).
    */
   readonly capture?: 'all' | 'outputs' | 'none';
+  /** With capture `all`: also keep changelog records (default true). */
+  readonly captureChangelogs?: boolean;
   /**
    * Embedded mode: keep each store's changelog in files under this directory, restore from them at
    * construction and append at each `flush()` (and `close()`). See streams/state/changelog-file.ts.
@@ -129,6 +131,7 @@ export class TopologyTestDriver {
   readonly #partitionCounts: Map<string, number>;
   readonly #deadLetterTopic: string;
   readonly #capture: 'all' | 'outputs' | 'none';
+  readonly #captureChangelogs: boolean;
   readonly #onOutput: ((record: RawTestRecord) => void) | undefined;
   readonly #files: ChangelogFiles | undefined;
   /** changelog topic → its store and sub-topology */
@@ -146,6 +149,7 @@ export class TopologyTestDriver {
     this.#wallClock = options.initialWallClockTimeMs ?? 0;
     this.#deadLetterTopic = options.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC;
     this.#capture = options.capture ?? 'all';
+    this.#captureChangelogs = this.#capture === 'all' && (options.captureChangelogs ?? true);
     this.#onOutput = options.onOutput;
     this.#files = options.stateDir === undefined ? undefined : new ChangelogFiles(options.stateDir, this.applicationId);
     for (const { topic, store, subtopology } of this.metadata.changelogTopics) this.#changelogStores.set(topic, { store, subtopology });
@@ -376,7 +380,7 @@ export class TopologyTestDriver {
         const { store, subtopology } = this.#changelogStores.get(record.topic) as { store: string; subtopology: number };
         this.#files.append(`${subtopology}_${record.partition ?? 0}`, store, { key: record.key, value: record.value });
       }
-      if (this.#capture === 'all') this.#store(record.topic, record.partition ?? 0, record.key, record.value, record.timestamp, record.headers, kind, true);
+      if (this.#captureChangelogs) this.#store(record.topic, record.partition ?? 0, record.key, record.value, record.timestamp, record.headers, kind, true);
       return;
     }
     const consumer = kind === 'dead-letter' ? undefined : this.metadata.subtopologyOf(record.topic);
