@@ -22,7 +22,7 @@ import type { QuintetConfig } from '../../../core/config.js';
 import { CanonicalTranslator } from '../../../processors/adapters/translator.js';
 import { ChainKeyRing } from '../../../processors/chain/chain-hash.js';
 import { CheckpointSigner, signingKeyFromConfig } from '../../../processors/chain/checkpoint.js';
-import { decodeDeadLetter } from '../../../processors/dead-letter/dead-letter-record.js';
+import { DeadLetterTally, decodeDeadLetter } from '../../../processors/dead-letter/dead-letter-record.js';
 import { PiiVault } from '../../../processors/pseudonymization/pii-vault.js';
 import { MasterKeyRing } from '../../../processors/pseudonymization/vault-crypto.js';
 import { canonicalEventAvroSchema, fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../../../schemas/avro.js';
@@ -228,6 +228,12 @@ describe('ingest topology on Kafka + Redis + registry', () => {
     const dead = await readAll(topics.deadLetter);
     expect(dead).toHaveLength(2);
     expect(dead.map((r) => decodeDeadLetter(r.value)?.source.topic)).toEqual([topics.raw, topics.raw]);
+    const tally = new DeadLetterTally();
+    for (const r of dead) tally.add(r.value, r.headers);
+    expect(tally.summary().reasons.map((x) => [x.stage, x.reason]).sort()).toEqual([
+      ['detect', 'FORMAT_UNKNOWN'],
+      ['parse', 'JSON_INVALID'],
+    ]);
 
     // No raw identifier anywhere after the vault: canonical, dead letters, erasure requests, Redis.
     const texts: string[] = [];
