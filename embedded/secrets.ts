@@ -50,6 +50,17 @@ function freshKeys(): StoredKeys {
   };
 }
 
+/**
+ * The chain keys to verify with: configured ones, else those the embedded mode kept in the data
+ * folder (so that `quintet verify --in` checks a `quintet demo --export` without extra setup).
+ */
+export function chainKeysForVerification(config: QuintetConfig): ChainKeyRing {
+  if (config.secrets.chainKeys !== undefined) return ChainKeyRing.fromConfig(config.secrets.chainKeys);
+  const path = join(config.dataDir, 'embedded-keys.json');
+  if (!existsSync(path)) return ChainKeyRing.fromConfig(undefined);
+  return embeddedSecrets(config, config.dataDir).chainKeys;
+}
+
 export function embeddedSecrets(config: QuintetConfig, dataDir: string | undefined): EmbeddedSecrets {
   const s = config.secrets;
   if (s.masterKeys !== undefined && s.chainKeys !== undefined && s.lookupKey !== undefined && s.signingKey !== undefined) {

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import type { QuintetConfig } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import { createKafkaClient } from '../../connectors/kafka/client.js';
-import { ChainKeyRing } from '../../processors/chain/chain-hash.js';
+import { chainKeysForVerification } from '../../embedded/secrets.js';
 import { ChainVerifier, type VerificationReport } from '../../processors/chain/chain-verifier.js';
 import { signingKeyFromConfig, verificationKeyFromPem, type ChainCheckpoint } from '../../processors/chain/checkpoint.js';
 import { parseCheckpointLine, parseRecordLine } from '../../processors/chain/export-format.js';
@@ -43,7 +43,7 @@ export async function verifyFile(config: QuintetConfig, input: string, checkpoin
   if (checkpoints.length > 0 && keys.length === 0) {
     throw new QuintetError('CHECKPOINT_KEY_MISSING', 'checkpoints need --public-key (or secrets.signingKey) to be verified');
   }
-  const verifier = new ChainVerifier(ChainKeyRing.fromConfig(config.secrets.chainKeys), checkpoints, keys);
+  const verifier = new ChainVerifier(chainKeysForVerification(config), checkpoints, keys);
   for await (const line of lines(input)) {
     const record = parseRecordLine(line);
     if (record === undefined) verifier.malformed('line is not an export record');
@@ -63,7 +63,7 @@ export async function verifyTopic(config: QuintetConfig, topic: string, checkpoi
     if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
   });
   const keys = verificationKeys(config, publicKeyFile);
-  const verifier = new ChainVerifier(ChainKeyRing.fromConfig(config.secrets.chainKeys), checkpoints, keys);
+  const verifier = new ChainVerifier(chainKeysForVerification(config), checkpoints, keys);
   const decoder = new CanonicalValueDecoder(config);
   await readTopicToEnd(kafka, topic, async (record) => {
     const envelope = await decoder.decode(record.value);

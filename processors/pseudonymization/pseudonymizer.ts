@@ -212,6 +212,53 @@ export class Pseudonymizer {
       const node = getPath(event, root);
       if (isObject(node)) walk(root, node, root);
     }
+
+    // Last line of defence: a subject's raw identifier may be copied elsewhere in the event by its
+    // source (a CloudEvent's data.actor.id, an ARN ending in the user name, a principal id). Every
+    // string anywhere in the event that contains the identifier of a subject resolved here gets the
+    // subject's pseudonym in its place, so the canonical log never carries it.
+    const replacements = new Map<string, string>();
+    const remember = (subject: SubjectRef | undefined, handle: SubjectHandle | undefined) => {
+      if (subject !== undefined && handle !== undefined && subject.id.length >= MIN_SCRUBBED_IDENTIFIER_LENGTH) replacements.set(subject.id, handle.pseudonym);
+    };
+    remember(actorSubject, actorHandle);
+    remember(entitySubject, entityHandle);
+    for (const reference of this.#policy.subjectReferences) {
+      const value = getPath(input, reference.path);
+      if (typeof value === 'string' && value !== '') remember({ kind: reference.kind, id: value }, handles.get(subjectKey({ kind: reference.kind, id: value })));
+    }
+    if (replacements.size > 0) scrubIdentifiers(event as unknown as Obj, replacements);
     return ok(event);
   }
+}
+
+/** Shorter identifiers ("1", "ab") would match inside unrelated values; those are left to the policy. */
+const MIN_SCRUBBED_IDENTIFIER_LENGTH = 3;
+
+/** Identifier characters: an occurrence counts only where it is not part of a longer identifier. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function scrubString(value: string, replacements: ReadonlyMap<string, string>): string {
+  let out = value;
+  for (const [raw, pseudonym] of replacements) {
+    if (!out.includes(raw)) continue;
+    out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(raw)}(?![A-Za-z0-9_-])`, 'g'), pseudonym);
+  }
+  return out;
+}
+
+function scrubIdentifiers(node: Obj, replacements: ReadonlyMap<string, string>): void {
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (typeof value === 'string') node[key] = scrubString(value, replacements);
+    else if (Array.isArray(value)) node[key] = value.map((item) => scrubValue(item, replacements));
+    else if (isObject(value)) scrubIdentifiers(value, replacements);
+  }
+}
+
+function scrubValue(value: JsonValue, replacements: ReadonlyMap<string, string>): JsonValue {
+  if (typeof value === 'string') return scrubString(value, replacements);
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, replacements));
+  if (isObject(value)) scrubIdentifiers(value, replacements);
+  return value;
 }
