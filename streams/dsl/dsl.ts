@@ -202,8 +202,7 @@ export class KStream<K, V> {
 
   /** Named branches: `split({ name: 'route-' }).branch(p, 'a').defaultBranch()` → `{ 'route-a': ..., 'route-0': ... }`. */
   split(options: Named = {}): BranchedKStream<K, V> {
-    const name = this.context.newName('KSTREAM-BRANCH-');
-    const splitName = options.name === undefined ? name : `${options.name}split`;
+    const splitName = options.name ?? this.context.newName('KSTREAM-BRANCH-');
     const branches: Branch[] = [];
     this.context.topology.addProcessor(splitName, splitProcessor(branches), this.nodeName);
     return new BranchedKStream<K, V>(this.context, this, splitName, options.name ?? `${splitName}-`, branches);
@@ -222,7 +221,11 @@ export class KStream<K, V> {
     );
   }
 
-  /** A custom Processor with access to the named stores (added with `builder.addStateStore` or given here). */
+  /**
+   * A custom Processor with access to the named stores (added with `builder.addStateStore` or given here).
+   * The processor is assumed to keep keys (unlike Kafka Streams, which marks `process` as key-changing):
+   * if it changes them, call `repartition()` before a stateful operation.
+   */
   process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, options: Named & { stores?: readonly (string | StoreBuilder)[] } = {}): KStream<K2, V2> {
     const name = this.context.nameOr(options.name, 'KSTREAM-PROCESSOR-');
     const topology = this.context.topology;
