@@ -129,6 +129,7 @@ export const suite: BenchSuite = {
       const storeBatches = options.quick ? 20 : 50;
       // The naive loop is ~one round trip per command: a smaller workload keeps the run short.
       const naiveBatches = options.quick ? 2 : 4;
+      const commandBatches = options.quick ? 5 : 10;
       const fast: number[] = [];
       const slow: number[] = [];
       const commands: number[] = [];
@@ -136,7 +137,7 @@ export const suite: BenchSuite = {
       for (let run = 0; run < runs; run += 1) {
         fast.push(await pipelined(redis, makeBatches(storeBatches, 11 + run)));
         slow.push(await naive(redis, makeBatches(naiveBatches, 101 + run)));
-        commands.push(await pipelinedCommands(redis, makeBatches(storeBatches, 201 + run)));
+        commands.push(await pipelinedCommands(redis, makeBatches(commandBatches, 201 + run)));
       }
       const baseline = summarize('fanout.naive_inbox_writes_per_s', 'writes/s', slow, {
         notes: 'one awaited ZADD + one awaited ZREMRANGEBYRANK per inbox write',
