@@ -176,7 +176,8 @@ function adaptRecord(record: unknown, resource: JsonObject, scope: Obj, context:
   const exceptionType = text(attrs[OTEL_KEYS.errorType]) ?? text(attrs[OTEL_KEYS.exceptionType]);
   const errorMessage = text(attrs[OTEL_KEYS.errorMessage]) ?? text(attrs[OTEL_KEYS.exceptionMessage]);
   const declaredStatus = oneOf<EventStatus>(EVENT_STATUSES, attrs[OTEL_KEYS.status]);
-  const status: EventStatus | undefined = declaredStatus ?? (severity >= 17 || exceptionType !== undefined ? 'FAILURE' : fromQuintet ? undefined : 'UNKNOWN');
+  // A record written by Quintet states its status (or has none); others are inferred from severity and exceptions.
+  const status: EventStatus | undefined = fromQuintet ? declaredStatus : (declaredStatus ?? (severity >= 17 || exceptionType !== undefined ? 'FAILURE' : 'UNKNOWN'));
   const duration = attrs[OTEL_KEYS.durationMs];
   const domainSpecific = jsonObject(bodyObject?.domain_specific) as NonNullable<CanonicalEvent['context']>['domain_specific'];
 
