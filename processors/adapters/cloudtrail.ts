@@ -66,6 +66,8 @@ function adaptRecord(record: unknown, context: AdapterContext, at: string): Step
   if (!isObject(record) || typeof record.eventSource !== 'string' || typeof record.eventName !== 'string') {
     return formatMismatch('cloudtrail', 'expected a record with eventSource and eventName');
   }
+  // eventSource is a service endpoint host name (`s3.amazonaws.com`); it is also the canonical source.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(record.eventSource)) return adaptFailure(TranslationReason.FIELD_INVALID, 'eventSource is not a host name', `${at}eventSource`);
   const service = cloudTrailService(record.eventSource);
   const action = toSnakeSegment(record.eventName);
   const name = `aws.${service}.${action}`;

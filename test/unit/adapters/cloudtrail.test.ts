@@ -87,6 +87,7 @@ describe('CloudTrail adapter', () => {
     [{ ...cloudTrailIamUser, eventTime: 'last tuesday' }, 'TIMESTAMP_INVALID'],
     [{ ...cloudTrailIamUser, eventTime: undefined }, 'TIMESTAMP_INVALID'],
     [{ ...cloudTrailIamUser, eventName: '!!!' }, 'EVENT_NAME_INVALID'],
+    [{ ...cloudTrailIamUser, eventSource: 'not a host' }, 'FIELD_INVALID'],
     [{ Records: [] }, 'EMPTY_BATCH'],
     [{ Records: [cloudTrailIamUser, { eventSource: 's3.amazonaws.com' }] }, 'FORMAT_UNKNOWN'],
   ])('rejects %#: %s', (payload, code) => {
