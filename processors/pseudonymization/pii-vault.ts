@@ -7,7 +7,8 @@
  *   master key ring (see vault-crypto.ts). Stores only ever see lookup hashes, pseudonyms and ciphertext.
  * - `erase` deletes the wrapped data key, the lookup entry and the record (crypto-shredding): what the
  *   immutable log still holds (pseudonym, tokens) then points to nothing.
- * - Lookups are batched (`resolveMany`: one store round trip for all misses of a batch) and cached in a
+ * - Lookups are batched (`resolveMany`: one pipelined lookup for all misses of a batch, plus one atomic
+ *   claim round trip only when the batch holds subjects the store does not know yet) and cached in a
  *   bounded LRU. The cache is invalidated by this instance's erasures; entries written by another
  *   instance's erasure can survive here for at most `cacheTtlMs` (the documented staleness bound).
  */
@@ -135,10 +136,20 @@ export class PiiVault {
     }
     if (missing.size === 0) return resolved;
 
-    // Each miss carries a ready-made candidate, so that "exists?" and "create" are one atomic step and
-    // one round trip. Generating a candidate that loses costs a few microseconds of AES.
+    // Most misses are subjects the store already knows (evicted from, or never in, this cache): one
+    // pipelined lookup finds them. Only subjects still unknown get a ready-made candidate, so that
+    // "exists?" and "create" are one atomic claim (a second round trip, only for new subjects).
+    const pending = [...missing];
+    const found = await this.#store.lookup(pending.map(([, subject]) => lookupHash(this.#lookupKey, subject)));
     const candidates: { key: string; claim: VaultClaim; dataKey: Buffer }[] = [];
-    for (const [key, subject] of missing) {
+    found.forEach((entry, i) => {
+      const [key, subject] = pending[i] as [string, SubjectRef];
+      if (entry !== undefined) {
+        const handle: SubjectHandle = { pseudonym: entry.pseudonym, dataKey: unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym) };
+        this.#cache.set(key, { handle, stored: new Set() });
+        resolved.set(key, handle);
+        return;
+      }
       const pseudonym = newPseudonym();
       const dataKey = newDataKey();
       candidates.push({
@@ -151,7 +162,8 @@ export class PiiVault {
           encryptedSubject: encryptValue(dataKey, JSON.stringify([subject.kind, subject.id]), pseudonym, 'sid'),
         },
       });
-    }
+    });
+    if (candidates.length === 0) return resolved;
     const entries = await this.#store.resolveOrClaim(candidates.map((c) => c.claim));
     entries.forEach((entry, i) => {
       const candidate = candidates[i] as (typeof candidates)[number];

@@ -8,8 +8,11 @@ import { MasterKeyRing, PSEUDONYM_PATTERN } from '../../../processors/pseudonymi
 import type { VaultStore } from '../../../processors/pseudonymization/vault-store.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 
-const newVault = (store: VaultStore = new MemoryVaultStore()): PiiVault =>
-  new PiiVault(store, { masterKeys: new MasterKeyRing('m1', new Map([['m1', randomBytes(32)]])), lookupKey: randomBytes(32) });
+const masterKeys = new MasterKeyRing('m1', new Map([['m1', randomBytes(32)]]));
+const lookupKey = randomBytes(32);
+const newVault = (store: VaultStore = new MemoryVaultStore()): PiiVault => new PiiVault(store, { masterKeys, lookupKey });
+/** Another vault instance (another process) over the same store and keys. */
+const newVaultSharing = (_other: PiiVault, store: VaultStore): PiiVault => new PiiVault(store, { masterKeys, lookupKey });
 
 const event = (overrides: Partial<CanonicalEvent>): CanonicalEvent => ({
   id: randomUUID(),
@@ -134,20 +137,31 @@ describe('Pseudonymizer', () => {
     expect(later.actor.pseudonym).not.toBe(first.actor.pseudonym);
   });
 
-  it('costs one lookup round trip and one write round trip per batch, and none for cached repeats', async () => {
+  it('costs one lookup, one claim (new subjects only) and one write round trip per batch, and none for cached repeats', async () => {
     const store = new MemoryVaultStore();
-    const calls = { resolveOrClaim: 0, putFields: 0 };
-    const counting: VaultStore = Object.assign(Object.create(store) as VaultStore, {
-      resolveOrClaim: (claims: Parameters<VaultStore['resolveOrClaim']>[0]) => ((calls.resolveOrClaim += 1), store.resolveOrClaim(claims)),
-      putFields: (writes: Parameters<VaultStore['putFields']>[0]) => ((calls.putFields += 1), store.putFields(writes)),
-    });
+    const calls = { lookup: 0, resolveOrClaim: 0, putFields: 0 };
+    const counting: VaultStore = {
+      lookup: (hashes) => ((calls.lookup += 1), store.lookup(hashes)),
+      resolveOrClaim: (claims) => ((calls.resolveOrClaim += 1), store.resolveOrClaim(claims)),
+      putFields: (writes) => ((calls.putFields += 1), store.putFields(writes)),
+      getRecord: (p) => store.getRecord(p),
+      eraseSubject: (h) => store.eraseSubject(h),
+      erasePseudonym: (p) => store.erasePseudonym(p),
+      replaceWrappedKey: (h, e, r) => store.replaceWrappedKey(h, e, r),
+      entries: () => store.entries(),
+      close: () => store.close(),
+    };
     const vault = newVault(counting);
     const pseudonymizer = new Pseudonymizer(vault);
     const batch = Array.from({ length: 50 }, (_, i) => event({ actor: { id: `u-${i % 10}`, type: 'user', details: { email: `u${i % 10}@example.com` } } }));
     await pseudonymizer.pseudonymizeBatch(batch);
-    expect(calls).toEqual({ resolveOrClaim: 1, putFields: 1 });
+    expect(calls).toEqual({ lookup: 1, resolveOrClaim: 1, putFields: 1 });
     await pseudonymizer.pseudonymizeBatch(batch);
-    expect(calls).toEqual({ resolveOrClaim: 1, putFields: 1 });
+    expect(calls).toEqual({ lookup: 1, resolveOrClaim: 1, putFields: 1 });
+    // A fresh instance (cold cache) finds the known subjects with the lookup alone (no claim); it rewrites
+    // the values, which it cannot know are stored (idempotent).
+    await new Pseudonymizer(newVaultSharing(vault, counting)).pseudonymizeBatch(batch);
+    expect(calls).toEqual({ lookup: 2, resolveOrClaim: 1, putFields: 2 });
     expect(vault.stats()).toMatchObject({ misses: 10, hits: 10, fieldsWritten: 10, fieldWritesSkipped: 50 });
   });
 });
