@@ -160,7 +160,7 @@ async function vaultFigures(options: BenchOptions): Promise<Figure[]> {
     return [
       summarize('vault.resolve_many.redis.events_per_s', 'events/s', cached, { notes: `Zipf over 50k users, batches of ${BATCH}, LRU 100k; creation pass ${Math.round(creation.rate)} events/s` }),
       summarize('vault.cache.hit_rate', 'ratio', hitRates, { notes: 'steady state of the run above' }),
-      summarize('vault.resolve_many.redis_uncached.events_per_s', 'events/s', uncached, { notes: 'cache off: one pipelined Lua claim per distinct subject per batch' }),
+      summarize('vault.resolve_many.redis_uncached.events_per_s', 'events/s', uncached, { notes: 'cache off: one pipelined HMGET per distinct subject per batch (all known)' }),
       summarize('pseudonymize.redis.events_per_s', 'events/s', pseudonymizeRates, { notes: 'resolve + AES-GCM of e-mail, user agent, session id + flush; IP truncated' }),
     ];
   });
