@@ -57,6 +57,14 @@ interface Link {
   cursor: number;
 }
 
+/** Stable grouping by partition: the order within each partition is kept. */
+function byPartition<T extends { readonly partition: number }>(records: readonly T[]): T[] {
+  return records
+    .map((record, index) => ({ record, index }))
+    .sort((a, b) => a.record.partition - b.record.partition || a.index - b.index)
+    .map((entry) => entry.record);
+}
+
 export class EmbeddedPipeline {
   readonly config: QuintetConfig;
   readonly secrets: EmbeddedSecrets;
@@ -152,14 +160,20 @@ export class EmbeddedPipeline {
   /** Runs a batch of raw records through ingest and every read model. */
   async ingest(records: readonly RawInput[]): Promise<void> {
     const at = this.#now();
-    await this.#raw.pipeRecordListAsync(
-      records.map((r) => ({
-        key: r.key === undefined ? null : Buffer.from(r.key),
+    const topic = this.config.topics.raw;
+    // Like a Kafka consumer, hand each task its partition's records as one batch (one vault round trip,
+    // one analytics flush per partition), keeping the order within each partition.
+    const inputs = records.map((r) => {
+      const key = r.key === undefined ? null : Buffer.from(r.key);
+      return {
+        key,
         value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
         timestamp: at,
+        partition: this.#ingest.partitionFor(topic, key, undefined),
         ...(r.headers === undefined ? {} : { headers: r.headers }),
-      })),
-    );
+      };
+    });
+    await this.#raw.pipeRecordListAsync(byPartition(inputs));
     await this.#propagate();
   }
 
@@ -191,7 +205,7 @@ export class EmbeddedPipeline {
     if (link.cursor >= records.length) return;
     const fresh = records.slice(link.cursor);
     link.cursor = records.length;
-    const inputs = fresh.map((r) => ({ key: r.key as Buffer, value: r.value as Buffer, timestamp: r.timestamp, headers: r.headers, partition: r.partition }));
+    const inputs = byPartition(fresh.map((r) => ({ key: r.key as Buffer, value: r.value as Buffer, timestamp: r.timestamp, headers: r.headers, partition: r.partition })));
     for (const topic of link.to) await topic.pipeRecordListAsync(inputs);
   }
 

@@ -22,9 +22,13 @@ import { canonicalEventAvroSchema, fromAvroRecord, toAvroRecord, type CanonicalE
 import type { Serde } from '../streams/serdes.js';
 import { Serdes } from '../streams/serdes.js';
 import type { Topology } from '../streams/topology.js';
+import { kafkaTopology } from '../streams/kafka/kafka-topology.js';
+import type { EngineTopology } from '../streams/kafka/seam.js';
+import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
+import { createKafkaClient } from '../connectors/kafka/client.js';
 import { buildAnalyticsTopology } from './analytics.js';
 import { buildFeedsTopology } from './feeds.js';
-import { buildIngestTopology } from './ingest.js';
+import { buildIngestTopology, ingestTaskOptions } from './ingest.js';
 import { buildLikesTopology } from './likes.js';
 
 export const TOPOLOGY_NAMES = ['ingest', 'feeds', 'likes', 'analytics'] as const;
@@ -34,7 +38,8 @@ export interface Deployment {
   readonly name: TopologyName;
   /** Consumer group, transactional-id prefix and internal-topic prefix: `<applicationId>-<name>`. */
   readonly applicationId: string;
-  readonly topology: Topology;
+  /** A plain topology, or one with engine options (the ingest topology names its sinks' partition counts). */
+  readonly topology: Topology | EngineTopology;
   /** Releases the connections the topology's stores hold. */
   close(): Promise<void>;
 }
@@ -63,17 +68,22 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
   const canonicalTopic = config.topics.canonical;
   switch (name) {
     case 'ingest': {
+      // The chain sink routes each event to its chain's partition: the engine must know how many there are.
+      const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'ingest-admin' }));
+      const canonicalPartitions = await admin.partitionCount(config.topics.canonical).finally(() => admin.close());
       const redis = createVaultRedis(config, { connectionName: `quintet-${name}` });
       const vault = PiiVault.fromConfig(new RedisVaultStore(redis), config);
-      const topology = buildIngestTopology({
+      const masterKeys = MasterKeyRing.fromConfig(config.secrets.masterKeys);
+      const plain = buildIngestTopology({
         topics: config.topics,
         translator: new CanonicalTranslator({ limits: config.limits }),
         vault,
         chainKeys: ChainKeyRing.fromConfig(config.secrets.chainKeys),
-        masterKeys: MasterKeyRing.fromConfig(config.secrets.masterKeys),
+        masterKeys,
         ...(config.secrets.signingKey === undefined ? {} : { signer: new CheckpointSigner(signingKeyFromConfig(config.secrets.signingKey)) }),
         canonicalValueSerde: canonicalAvroSerde(config),
       });
+      const topology = kafkaTopology(plain, ingestTaskOptions({ topics: config.topics, canonicalPartitions, masterKeys }));
       return { name, applicationId, topology, close: async () => (await vault.close(), await disconnect(redis)) };
     }
     case 'feeds': {

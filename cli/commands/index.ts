@@ -5,6 +5,7 @@ import { register as demo } from './demo.js';
 import { register as keys } from './keys.js';
 import { register as produce } from './produce.js';
 import { register as run } from './run.js';
+import { register as scanPii } from './scan-pii.js';
 import { register as topics } from './topics.js';
 import { register as verify } from './verify.js';
 import { register as exportTopic } from './export.js';
@@ -14,7 +15,7 @@ import { register as dlq } from './dlq.js';
 /** Every `quintet` sub-command registers itself on the program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, run, config, keys, topics, produce, convert];
+export const commands: RegisterCommand[] = [demo, run, config, keys, topics, produce, convert, scanPii];
 commands.push(verify, exportTopic, erase, dlq);
 import { register as migrate } from './migrate.js';
 import { register as dashboard } from './dashboard.js';
