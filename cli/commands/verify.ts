@@ -8,6 +8,7 @@
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import type { QuintetConfig } from '../../core/config.js';
@@ -20,8 +21,12 @@ import { parseCheckpointLine, parseRecordLine } from '../../processors/chain/exp
 import { configFor } from '../context.js';
 import { CanonicalValueDecoder, parseCheckpointValue, readTopicToEnd } from './export.js';
 
+/** Lines of an export, gzip-compressed (archives written by `quintet archive`) or not. */
 async function* lines(path: string): AsyncIterable<string> {
-  const reader = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+  const raw = createReadStream(path);
+  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  input.setEncoding('utf8');
+  const reader = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of reader) if (line.trim() !== '') yield line;
 }
 
