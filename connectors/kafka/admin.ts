@@ -73,7 +73,7 @@ export class KafkaTopicAdmin {
         }
       }),
     );
-    const counts = await this.partitionCounts(specs.map((s) => s.name));
+    const counts = await this.#partitionCountsOfExisting(specs.map((s) => s.name));
     for (const spec of specs) {
       const actual = counts.get(spec.name);
       if (actual !== spec.partitions) {
@@ -103,6 +103,23 @@ export class KafkaTopicAdmin {
     }
     for (const topic of metadata.topics) counts.set(topic.name, topic.partitions.length);
     return counts;
+  }
+
+  /**
+   * Partition counts of topics known to exist: metadata of a topic created a moment ago may not have
+   * reached the broker answering yet (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE), so retry briefly.
+   */
+  async #partitionCountsOfExisting(topics: readonly string[]): Promise<Map<string, number>> {
+    const deadline = Date.now() + 15_000;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        return await this.partitionCounts(topics);
+      } catch (error) {
+        const retriable = (error as { cause?: { retriable?: boolean } }).cause?.retriable === true;
+        if (!retriable || Date.now() + delay > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async partitionCount(topic: string): Promise<number> {

@@ -79,8 +79,14 @@ export class ChangelogRestorer {
       }
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      // Only batches kafkajs never hands to eachBatch (nothing but transaction markers or aborted
+      // records: batchSize 0) move the position here; a batch eachBatch skipped (stale, before a
+      // seek) must not, or its records would never be restored.
+      if (payload.batchSize !== 0) return;
       const request = this.#requests.get(keyOf(payload.topic, payload.partition));
-      if (request !== undefined) this.#advance(request, Number(payload.lastOffset) + 1);
+      if (request !== undefined && Number(payload.firstOffset ?? payload.lastOffset) <= request.position + 1) {
+        this.#advance(request, Number(payload.lastOffset) + 1);
+      }
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.#failure = payload.error;

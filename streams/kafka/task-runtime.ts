@@ -104,6 +104,7 @@ export class TaskRuntime {
 
   #tail: Promise<unknown> = Promise.resolve();
   #inFlight = new Set<Promise<unknown>>();
+  #lastSend: Promise<unknown> = Promise.resolve();
   #inFlightBytes = 0;
   #sendFailure: unknown;
 
@@ -126,23 +127,32 @@ export class TaskRuntime {
     return this.#inFlightBytes;
   }
 
-  /** Hands everything buffered to the sender without waiting for the acknowledgement. */
+  /**
+   * Hands everything buffered to the sender without waiting for the acknowledgement. Sends of one
+   * task are chained, one request at a time: a retried request (e.g. CONCURRENT_TRANSACTIONS right
+   * after a commit) must not be overtaken by the next one, or a sink partition — worse, a
+   * changelog partition — would receive updates out of order.
+   */
   sendBuffered(sender: TaskSender): void {
     const drained = this.collector.drain();
     if (drained === undefined) return;
     this.dirty = true;
     this.#inFlightBytes += drained.bytes;
-    const sending: Promise<unknown> = sender.sendBatch(drained.topicMessages).then(
-      () => {
-        this.#inFlightBytes -= drained.bytes;
-        this.#inFlight.delete(sending);
-      },
-      (error: unknown) => {
-        this.#inFlightBytes -= drained.bytes;
-        this.#inFlight.delete(sending);
-        this.#sendFailure ??= error;
-      },
-    );
+    const previous = this.#lastSend;
+    const sending: Promise<unknown> = previous
+      .then(() => (this.#sendFailure === undefined ? sender.sendBatch(drained.topicMessages) : undefined))
+      .then(
+        () => {
+          this.#inFlightBytes -= drained.bytes;
+          this.#inFlight.delete(sending);
+        },
+        (error: unknown) => {
+          this.#inFlightBytes -= drained.bytes;
+          this.#inFlight.delete(sending);
+          this.#sendFailure ??= error;
+        },
+      );
+    this.#lastSend = sending;
     this.#inFlight.add(sending);
   }
 

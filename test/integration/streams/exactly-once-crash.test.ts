@@ -10,6 +10,7 @@ import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';
 import { createKafkaClient } from '../../../connectors/kafka/client.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
 import { startFixture } from './child.js';
+import { internalTopics } from './fixtures/windowed-count.js';
 import { checkWindowedCounts, expectedFinalCounts, produceInput, readCommitted, windowedInput, type InputRecord, type OutputRecord } from './support.js';
 
 const KILLS = 6;
@@ -23,8 +24,7 @@ describe('exactly-once on Kafka under SIGKILL', () => {
   const applicationId = uniqueName('eos-crash-app');
 
   afterAll(async () => {
-    const internal = [`${applicationId}-window-counts-changelog`];
-    await admin.deleteTopics([input, output, ...internal]).catch(() => undefined);
+    await admin.deleteTopics([input, output, ...internalTopics(applicationId)]).catch(() => undefined);
     await admin.deleteGroups([applicationId]).catch(() => undefined);
     await admin.close();
   });

@@ -6,16 +6,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';
 import { createKafkaClient } from '../../../connectors/kafka/client.js';
-import type { KeyValueStore } from '../../../streams/state/index.js';
+import type { WindowStore } from '../../../streams/state/index.js';
 import { KafkaStreams } from '../../../streams/kafka/index.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
-import { COUNT_STORE, windowedCountTopology } from './fixtures/windowed-count.js';
+import { COUNT_STORE, internalTopics, windowedCountTopology } from './fixtures/windowed-count.js';
 import { checkWindowedCounts, expectedFinalCounts, produceInput, readCommitted, windowedInput } from './support.js';
 
 function snapshot(streams: KafkaStreams): Map<string, number> {
   const state = new Map<string, number>();
-  for (const store of streams.localStores<KeyValueStore<string, number>>(COUNT_STORE)) {
-    for (const { key, value } of store.all()) state.set(key, value);
+  for (const store of streams.localStores<WindowStore<string, number>>(COUNT_STORE)) {
+    for (const { key, windowStart, value } of store.all()) state.set(`${key}@${windowStart}`, value);
   }
   return state;
 }
@@ -31,10 +31,10 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
   const input = uniqueName('restore-in');
   const output = uniqueName('restore-out');
   const applicationId = uniqueName('restore-app');
-  const changelog = `${applicationId}-${COUNT_STORE}-changelog`;
+  const [changelog] = internalTopics(applicationId) as [string, string];
 
   afterAll(async () => {
-    await admin.deleteTopics([input, output, changelog]).catch(() => undefined);
+    await admin.deleteTopics([input, output, ...internalTopics(applicationId)]).catch(() => undefined);
     await admin.deleteGroups([applicationId]).catch(() => undefined);
     await admin.close();
   });

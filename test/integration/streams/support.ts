@@ -7,6 +7,7 @@ import { Partitioners, type Kafka } from 'kafkajs';
 import { WINDOW_MS, windowKey } from './fixtures/windowed-count.js';
 
 export interface InputRecord {
+  /** The user the record is counted for (in the value; the record key is unrelated, so counting repartitions). */
   readonly key: string;
   readonly seq: number;
   readonly timestamp: number;
@@ -31,7 +32,9 @@ export async function produceInput(kafka: Kafka, topic: string, records: readonl
       await producer.send({
         topic,
         acks: -1,
-        messages: records.slice(i, i + chunk).map((r) => ({ key: r.key, value: JSON.stringify({ seq: r.seq }), timestamp: String(r.timestamp) })),
+        messages: records
+          .slice(i, i + chunk)
+          .map((r) => ({ key: `k${r.seq % 97}`, value: JSON.stringify({ user: r.key, seq: r.seq }), timestamp: String(r.timestamp) })),
       });
     }
   } finally {
