@@ -3,15 +3,21 @@ import { alignAbortedTransactions } from '../../../connectors/kafka/read-committ
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
 const COMMIT = Buffer.from([0, 0, 0, 1]);
-const data = (offset: number, producerId: string) => ({ offset: String(offset), key: Buffer.from('k'), batchContext: { producerId, inTransaction: true } });
-const marker = (offset: number, producerId: string, key: Buffer) => ({ offset: String(offset), key, isControlRecord: true, batchContext: { producerId, inTransaction: true } });
+interface Msg {
+  readonly offset: string;
+  readonly key: Buffer;
+  readonly isControlRecord?: boolean;
+  readonly batchContext: { readonly producerId: string; readonly inTransaction: boolean };
+}
+const data = (offset: number, producerId: string): Msg => ({ offset: String(offset), key: Buffer.from('k'), batchContext: { producerId, inTransaction: true } });
+const marker = (offset: number, producerId: string, key: Buffer): Msg => ({ offset: String(offset), key, isControlRecord: true, batchContext: { producerId, inTransaction: true } });
 
 /** kafkajs 2.2.4's filterAbortedMessages, as shipped (one activation per record). */
-function kafkajsFilter(messages: ReturnType<typeof data>[], aborted: { producerId: string; firstOffset: string }[]): string[] {
+function kafkajsFilter(messages: readonly Msg[], aborted: { producerId: string; firstOffset: string }[]): string[] {
   const active = new Set<string>();
   const remaining = [...aborted];
   const kept: string[] = [];
-  for (const m of messages as (ReturnType<typeof data> & { isControlRecord?: boolean })[]) {
+  for (const m of messages) {
     if (remaining.length > 0 && BigInt(m.offset) >= BigInt((remaining[0] as { firstOffset: string }).firstOffset)) active.add((remaining.shift() as { producerId: string }).producerId);
     if (m.isControlRecord === true) {
       if (m.key.equals(ABORT)) active.delete(m.batchContext.producerId);
