@@ -54,6 +54,8 @@ export interface QuintetConfig {
   };
   readonly redis: {
     readonly url: string;
+    /** First segment of every Redis key (connectors/redis/keys.ts). */
+    readonly keyPrefix: string;
     readonly password: Secret | undefined;
     readonly tls: boolean;
   };
@@ -223,6 +225,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('schemaRegistry.username', 'QUINTET_SCHEMA_REGISTRY_USERNAME', undefined, optionalText, 'Schema registry basic-auth user.'),
   key('schemaRegistry.password', 'QUINTET_SCHEMA_REGISTRY_PASSWORD', undefined, secret, 'Schema registry basic-auth password.', true),
   key('redis.url', 'QUINTET_REDIS_URL', 'redis://127.0.0.1:6379/0', url('redis:', 'rediss:'), 'Redis URL (rediss:// for TLS). Put no password in it; use QUINTET_REDIS_PASSWORD.'),
+  key('redis.keyPrefix', 'QUINTET_REDIS_KEY_PREFIX', 'quintet', topicName, 'First segment of every Redis key, so that one Redis can host several deployments.'),
   key('redis.password', 'QUINTET_REDIS_PASSWORD', undefined, secret, 'Redis password (AUTH).', true),
   key('redis.tls', 'QUINTET_REDIS_TLS', 'false', bool, 'Connect to Redis over TLS (also implied by rediss://).'),
   key('clickhouse.url', 'QUINTET_CLICKHOUSE_URL', 'http://127.0.0.1:8123', url('http:', 'https:'), 'ClickHouse HTTP interface URL.'),
@@ -345,6 +348,7 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
     },
     redis: {
       url: redisUrl,
+      keyPrefix: get('redis.keyPrefix'),
       password: get('redis.password'),
       tls: get<boolean>('redis.tls') || redisUrl.startsWith('rediss:'),
     },

@@ -14,6 +14,7 @@ import { createVaultRedis } from '../connectors/redis/vault-client.js';
 import { RedisVaultStore } from '../connectors/redis/vault-store.js';
 import { confluentAvroSerde, connectSchemaRegistry } from '../connectors/schema-registry/index.js';
 import { CanonicalTranslator } from '../processors/adapters/translator.js';
+import { DEFAULT_CELEBRITY_THRESHOLD } from '../processors/feeds/fan-out-planner.js';
 import { ChainKeyRing } from '../processors/chain/chain-hash.js';
 import { CheckpointSigner, signingKeyFromConfig } from '../processors/chain/checkpoint.js';
 import { PiiVault } from '../processors/pseudonymization/pii-vault.js';
@@ -65,6 +66,7 @@ const disconnect = async (redis: Redis): Promise<void> => {
 
 export async function openDeployment(name: TopologyName, config: QuintetConfig): Promise<Deployment> {
   const applicationId = `${config.streams.applicationId}-${name}`;
+  const keys = { keyPrefix: config.redis.keyPrefix };
   const canonicalTopic = config.topics.canonical;
   switch (name) {
     case 'ingest': {
@@ -72,7 +74,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
       const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'ingest-admin' }));
       const canonicalPartitions = await admin.partitionCount(config.topics.canonical).finally(() => admin.close());
       const redis = createVaultRedis(config, { connectionName: `quintet-${name}` });
-      const vault = PiiVault.fromConfig(new RedisVaultStore(redis), config);
+      const vault = PiiVault.fromConfig(new RedisVaultStore(redis, { prefix: config.redis.keyPrefix }), config);
       const masterKeys = MasterKeyRing.fromConfig(config.secrets.masterKeys);
       const plain = buildIngestTopology({
         topics: config.topics,
@@ -90,7 +92,11 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
       const redis = createFeedRedis(config, { connectionName: `quintet-${name}` });
       const topology = buildFeedsTopology({
         canonicalTopic,
-        stores: { graph: new RedisFollowGraphStore(redis), inboxes: new RedisInboxStore(redis), tombstones: new RedisErasureTombstones(redis) },
+        stores: {
+          graph: new RedisFollowGraphStore(redis, DEFAULT_CELEBRITY_THRESHOLD, keys),
+          inboxes: new RedisInboxStore(redis, undefined, keys),
+          tombstones: new RedisErasureTombstones(redis, keys),
+        },
         keySerde: Serdes.String() as Serde<unknown>,
         valueSerde: canonicalAvroSerde(config),
       });
@@ -100,7 +106,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
       const redis = createFeedRedis(config, { connectionName: `quintet-${name}` });
       const topology = buildLikesTopology({
         canonicalTopic,
-        stores: { notifications: new RedisNotificationStore(redis), tombstones: new RedisErasureTombstones(redis) },
+        stores: { notifications: new RedisNotificationStore(redis, undefined, keys), tombstones: new RedisErasureTombstones(redis, keys) },
         keySerde: Serdes.String() as Serde<unknown>,
         valueSerde: canonicalAvroSerde(config),
       });

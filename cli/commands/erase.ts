@@ -32,7 +32,7 @@ export interface EraseOptions {
 export async function eraseSubjects(config: QuintetConfig, options: EraseOptions): Promise<{ erased: string[]; request: ErasureRequest; published: boolean }> {
   const redis = createVaultRedis(config, { connectionName: 'quintet-erase' });
   try {
-    const vault = PiiVault.fromConfig(new RedisVaultStore(redis, options.keyPrefix === undefined ? {} : { prefix: options.keyPrefix }), config);
+    const vault = PiiVault.fromConfig(new RedisVaultStore(redis, { prefix: options.keyPrefix ?? config.redis.keyPrefix }), config);
     const refs: SubjectRef[] = options.subjects.flatMap((id) => (options.kind === undefined ? SUBJECT_KINDS.map((kind) => ({ kind, id })) : [{ kind: options.kind, id }]));
     const erased: string[] = [];
     for (const ref of refs) erased.push(...(await vault.erase(ref)));

@@ -29,9 +29,10 @@ export function checkedPseudonym(value: string): string {
 
 /** Opens a reader for one command and closes its connection afterwards. */
 export async function withFeedReader<T>(command: Command, keyPrefix: string | undefined, use: (reader: FeedReader) => Promise<T>): Promise<T> {
-  const redis = createFeedRedis(configFor(command), { connectionName: 'quintet-cli-feeds' });
+  const config = configFor(command);
+  const redis = createFeedRedis(config, { connectionName: 'quintet-cli-feeds' });
   try {
-    return await use(FeedReader.redis(redis, keyPrefix === undefined ? {} : { keyPrefix }));
+    return await use(FeedReader.redis(redis, { keyPrefix: keyPrefix ?? config.redis.keyPrefix }));
   } finally {
     redis.disconnect();
   }
@@ -45,7 +46,7 @@ export function register(program: Command): void {
     .option('--activity', 'the user own "my activity" feed instead of the home feed')
     .option('--limit <n>', 'page size (1-200, default 20)')
     .option('--cursor <cursor>', 'cursor printed by the previous page')
-    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default quintet)')
+    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default: redis.keyPrefix)')
     .action(async (user: string, options: FeedReadOptions & { activity?: boolean }, command: Command) => {
       const pseudonym = checkedPseudonym(user);
       const limit = pageLimitOption(options.limit);

@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .argument('<pseudonym>', 'the user pseudonym')
     .option('--limit <n>', 'page size (1-200, default 20)')
     .option('--cursor <cursor>', 'cursor printed by the previous page')
-    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default quintet)')
+    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default: redis.keyPrefix)')
     .action(async (user: string, options: FeedReadOptions, command: Command) => {
       const pseudonym = checkedPseudonym(user);
       const limit = pageLimitOption(options.limit);
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .command('counts')
     .description('Print total, unseen and unread counts as JSON')
     .argument('<pseudonym>', 'the user pseudonym')
-    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default quintet)')
+    .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default: redis.keyPrefix)')
     .action(async (user: string, options: { keyPrefix?: string }, command: Command) => {
       const counts = await withFeedReader(command, options.keyPrefix, (reader) => reader.notificationCounts(checkedPseudonym(user)));
       process.stdout.write(`${JSON.stringify(counts)}\n`);
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       .argument('<pseudonym>', 'the user pseudonym')
       .option('--item <id>', 'notification id')
       .option('--up-to <time>', 'epoch milliseconds or ISO-8601 time')
-      .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default quintet)')
+      .option('--key-prefix <prefix>', 'Redis key prefix of the deployment (default: redis.keyPrefix)')
       .action(async (user: string, options: MarkOptions, command: Command) => {
         const pseudonym = checkedPseudonym(user);
         const target = markTarget(options);

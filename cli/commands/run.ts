@@ -34,13 +34,13 @@ async function kafkaApi(config: QuintetConfig, closers: Closer[]): Promise<Pick<
   closers.push(async () => vaultRedis.disconnect(), async () => feedRedis.disconnect());
   const clickhouse = ClickHouseServer.connect(connectionOptionsFrom(config));
   closers.push(() => clickhouse.close());
-  const vault = PiiVault.fromConfig(new RedisVaultStore(vaultRedis), config);
+  const vault = PiiVault.fromConfig(new RedisVaultStore(vaultRedis, { prefix: config.redis.keyPrefix }), config);
   return {
     ingest: ingestBackend(new CanonicalTranslator({ limits: config.limits }), kafkaRawSender(producer, config)),
-    feeds: feedBackend(vault, FeedReader.redis(feedRedis)),
+    feeds: feedBackend(vault, FeedReader.redis(feedRedis, { keyPrefix: config.redis.keyPrefix })),
     dashboards: dashboardBackend(new DashboardRunner(new ClickHouseDashboardBackend(clickhouse))),
     erasure: erasureBackend(async (subject) => {
-      const result = await eraseSubjects(config, { subjects: [subject], publish: true });
+      const result = await eraseSubjects(config, { subjects: [subject], publish: true, keyPrefix: config.redis.keyPrefix });
       return { erased_pseudonyms: result.erased, request_id: result.request.request_id, published: result.published };
     }),
   };
