@@ -13,9 +13,10 @@
  * start until the group's committed offsets cover the whole input (committed = done, on both sides).
  */
 import { randomUUID } from 'node:crypto';
+// First, so that both the runtime and the bare loop run kafkajs with the same fixes (connectors/kafka).
+import { createKafkaClient } from '../connectors/kafka/client.js';
 import { CompressionTypes, Partitioners, type Consumer, type Kafka, type Producer, type Transaction } from 'kafkajs';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
 import { KafkaStreams } from '../streams/kafka/index.js';
 import { Serdes } from '../streams/serdes.js';
