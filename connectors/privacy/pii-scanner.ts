@@ -89,14 +89,18 @@ export class PiiScanner {
               this.#record('kafka', where, message.key);
               this.#record('kafka', where, message.value);
               for (const value of Object.values(message.headers ?? {})) this.#record('kafka', `${where} header`, Array.isArray(value) ? value.join('') : (value as Buffer | string | undefined));
-              const high = ends.get(topic)?.get(partition) ?? 0n;
-              if (BigInt(message.offset) + 1n >= high) {
-                pending.delete(`${topic}/${partition}`);
-                if (pending.size === 0) resolve();
-              }
             },
           })
           .catch(reject);
+        // Transactional topics end in commit markers that are never delivered as messages: a partition
+        // is done when a processed batch (even one holding only markers) reaches the end offset read first.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const high = ends.get(payload.topic)?.get(payload.partition) ?? 0n;
+          if (BigInt(payload.lastOffset) + 1n >= high) {
+            pending.delete(`${payload.topic}/${payload.partition}`);
+            if (pending.size === 0) resolve();
+          }
+        });
       });
     } finally {
       await consumer.disconnect();
