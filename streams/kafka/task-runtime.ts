@@ -27,6 +27,45 @@ export interface TaskSender {
   sendBatch(topicMessages: TopicMessages[]): Promise<unknown>;
 }
 
+/**
+ * Largest request handed to kafkajs at once. kafkajs does not split what it is given, and a broker
+ * refuses a partition's record batch above `message.max.bytes` (1 MiB by default): a busy task
+ * (a consumed batch of 1 MiB can become more than that as canonical Avro plus changelog) must send
+ * in several requests, in order.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+function messageBytes(message: Message): number {
+  let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + (value === undefined ? 0 : String(value).length);
+  return bytes;
+}
+
+/** Splits messages into requests of at most `maxBytes` (a single larger message goes alone), keeping their order. */
+export function splitRequests(topicMessages: readonly TopicMessages[], maxBytes: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let currentBytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let chunk: Message[] = [];
+    for (const message of messages) {
+      const bytes = messageBytes(message);
+      if (currentBytes + bytes > maxBytes && currentBytes > 0) {
+        if (chunk.length > 0) current.push({ topic, messages: chunk });
+        requests.push(current);
+        current = [];
+        chunk = [];
+        currentBytes = 0;
+      }
+      chunk.push(message);
+      currentBytes += bytes;
+    }
+    if (chunk.length > 0) current.push({ topic, messages: chunk });
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
 export class BufferingCollector implements RecordCollector {
   #byTopic = new Map<string, Message[]>();
   #bytes = 0;
@@ -139,8 +178,15 @@ export class TaskRuntime {
     this.dirty = true;
     this.#inFlightBytes += drained.bytes;
     const previous = this.#lastSend;
+    const requests = splitRequests(drained.topicMessages, MAX_REQUEST_BYTES);
+    const sendAll = async (): Promise<void> => {
+      for (const request of requests) {
+        if (this.#sendFailure !== undefined) return;
+        await sender.sendBatch(request);
+      }
+    };
     const sending: Promise<unknown> = previous
-      .then(() => (this.#sendFailure === undefined ? sender.sendBatch(drained.topicMessages) : undefined))
+      .then(sendAll)
       .then(
         () => {
           this.#inFlightBytes -= drained.bytes;
