@@ -21,6 +21,7 @@ import {
   pick,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 import { entityFromProperties } from './segment.js';
 
@@ -28,18 +29,7 @@ import { entityFromProperties } from './segment.js';
 const REVENUE_FIELDS = ['price', 'quantity', 'revenue', 'productId', 'revenueType'];
 
 export function adaptAmplitude(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (isObject(payload) && Array.isArray(payload.events)) {
-    if (payload.events.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'amplitude upload has no events', 'events');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.events.length; i++) {
-      const one = adaptOne(payload.events[i], context, `events[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptOne(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, 'events', 'amplitude upload has no events', (item, at) => adaptOne(item, context, at));
 }
 
 function adaptOne(event: unknown, context: AdapterContext, at: string): StepResult<CanonicalEvent> {

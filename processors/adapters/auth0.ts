@@ -20,6 +20,7 @@ import {
   type Obj,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 
 interface Auth0Code {
@@ -90,18 +91,7 @@ export const AUTH0_CODES: ReadonlyMap<string, Auth0Code> = new Map([
 ]);
 
 export function adaptAuth0(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (Array.isArray(payload)) {
-    if (payload.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'auth0 log array is empty');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.length; i++) {
-      const one = adaptLog(payload[i], context, `[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptLog(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, undefined, 'auth0 log array is empty', (item, at) => adaptLog(item, context, at));
 }
 
 /** Unknown codes become `auth.log.<code>` with status from Auth0's convention: `s…` success, `f…` failure. */

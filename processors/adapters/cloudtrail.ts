@@ -22,21 +22,11 @@ import {
   type Obj,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 
 export function adaptCloudTrail(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (isObject(payload) && Array.isArray(payload.Records)) {
-    if (payload.Records.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'CloudTrail file has no Records', 'Records');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.Records.length; i++) {
-      const one = adaptRecord(payload.Records[i], context, `Records[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptRecord(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, 'Records', 'CloudTrail file has no Records', (item, at) => adaptRecord(item, context, at));
 }
 
 /** Verb prefixes of AWS API names → action type (readOnly, when present, decides first). */

@@ -4,7 +4,7 @@
  */
 import { hash as oneShotHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { deadLetter, type DeadLetter, type StepResult } from '../../core/result.js';
+import { deadLetter, ok, type DeadLetter, type StepResult } from '../../core/result.js';
 import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
 import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
 import { vendorNameToTaxonomy } from '../../schemas/taxonomy.js';
@@ -328,4 +328,32 @@ export function scalarAttributes(...keysAndValues: unknown[]): JsonObject {
     }
   }
   return into;
+}
+
+/**
+ * Vendors send one event or a batch of them (Segment `batch`, Amplitude `events`, CloudTrail `Records`,
+ * a JSON array of Auth0 logs, GitHub entries or Mixpanel events). A batch is all-or-nothing: its first
+ * bad element rejects the record, named by its path (`Records[3].eventTime`).
+ *
+ * `batchField` names the field holding the batch; undefined means the payload itself is an array.
+ */
+export function adaptOneOrBatch(
+  payload: unknown,
+  batchField: string | undefined,
+  emptyMessage: string,
+  adaptOne: (item: unknown, at: string) => StepResult<CanonicalEvent>,
+): StepResult<CanonicalEvent[]> {
+  const items = batchField === undefined ? (Array.isArray(payload) ? payload : undefined) : isObject(payload) && Array.isArray(payload[batchField]) ? (payload[batchField] as unknown[]) : undefined;
+  if (items === undefined) {
+    const one = adaptOne(payload, '');
+    return one.kind === 'ok' ? ok([one.value]) : one;
+  }
+  if (items.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, emptyMessage, batchField);
+  const events: CanonicalEvent[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const one = adaptOne(items[i], `${batchField ?? ''}[${i}].`);
+    if (one.kind !== 'ok') return one;
+    events.push(one.value);
+  }
+  return ok(events);
 }

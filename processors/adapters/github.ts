@@ -23,23 +23,13 @@ import {
   type Obj,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 
 const OPERATION_TYPES: Readonly<Record<string, ActionType>> = { create: 'create', access: 'access', modify: 'update', remove: 'delete', transfer: 'update' };
 
 export function adaptGitHub(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (Array.isArray(payload)) {
-    if (payload.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'github audit log array is empty');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.length; i++) {
-      const one = adaptEntry(payload[i], context, `[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptEntry(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, undefined, 'github audit log array is empty', (item, at) => adaptEntry(item, context, at));
 }
 
 export function githubEventName(action: string): string | undefined {

@@ -18,6 +18,7 @@ import {
   omit,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 import { entityFromProperties } from './segment.js';
 
@@ -25,18 +26,7 @@ import { entityFromProperties } from './segment.js';
 const CONSUMED = new Set(['time', 'distinct_id', '$insert_id', 'token', 'ip', '$ip', '$user_id', '$device_id', '$user_agent', 'mp_lib', '$lib', '$lib_version', '$os', '$browser', '$browser_version', '$current_url', '$session_id', '$referrer']);
 
 export function adaptMixpanel(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (Array.isArray(payload)) {
-    if (payload.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'mixpanel batch is empty');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.length; i++) {
-      const one = adaptOne(payload[i], context, `[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptOne(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, undefined, 'mixpanel batch is empty', (item, at) => adaptOne(item, context, at));
 }
 
 function adaptOne(message: unknown, context: AdapterContext, at: string): StepResult<CanonicalEvent> {

@@ -20,23 +20,13 @@ import {
   type Obj,
   scalarAttributes,
   text,
+  adaptOneOrBatch,
 } from './common.js';
 
 export const SEGMENT_TYPES = new Set(['track', 'identify', 'page', 'screen', 'group', 'alias']);
 
 export function adaptSegment(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
-  if (isObject(payload) && Array.isArray(payload.batch)) {
-    if (payload.batch.length === 0) return adaptFailure(TranslationReason.EMPTY_BATCH, 'segment batch is empty', 'batch');
-    const events: CanonicalEvent[] = [];
-    for (let i = 0; i < payload.batch.length; i++) {
-      const one = adaptOne(payload.batch[i], context, `batch[${i}].`);
-      if (one.kind !== 'ok') return one;
-      events.push(one.value);
-    }
-    return ok(events);
-  }
-  const one = adaptOne(payload, context, '');
-  return one.kind === 'ok' ? ok([one.value]) : one;
+  return adaptOneOrBatch(payload, 'batch', 'segment batch is empty', (item, at) => adaptOne(item, context, at));
 }
 
 function adaptOne(message: unknown, context: AdapterContext, at: string): StepResult<CanonicalEvent> {
