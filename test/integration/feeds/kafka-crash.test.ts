@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';
 import { createKafkaClient } from '../../../connectors/kafka/client.js';
-import { RedisInboxStore } from '../../../connectors/redis/feed-stores.js';
+import { RedisFollowGraphStore, RedisInboxStore } from '../../../connectors/redis/feed-stores.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 import { testConfig, uniqueIdentifier, uniqueName } from '../../support/environment.js';
 import { startFixture } from '../streams/child.js';
@@ -21,6 +21,16 @@ const FOLLOWERS = 12;
 const POSTS_PER_ROUND = 600;
 const KILLS = 2;
 const T0 = Date.UTC(2026, 10, 28, 8);
+
+async function waitForFollowers(graph: RedisFollowGraphStore, authors: readonly string[], expected: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const counts = await Promise.all(authors.map((author) => graph.followerCount(author)));
+    if (counts.every((count) => count === expected)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the follow graph did not reach ${expected} followers per author within 120 s`);
+}
 
 describe('feeds topology on Kafka under SIGKILL', () => {
   const config = testConfig();
@@ -64,12 +74,17 @@ describe('feeds topology on Kafka under SIGKILL', () => {
 
     let time = T0 + 1_000;
     const posts: CanonicalEvent[] = [];
+    const graph = new RedisFollowGraphStore(redis, 10_000, { keyPrefix });
     for (let round = 0; round < KILLS; round += 1) {
       const batch = Array.from({ length: POSTS_PER_ROUND }, (_, i) => post(authors[i % AUTHORS] as string, (time += 3)));
       posts.push(...batch);
       const fixture = startFixture('../../feeds/fixtures/feeds-app.ts', args);
-      const producing = produce(batch);
       await fixture.waitForState('RUNNING', 120_000);
+      // Follows are keyed by the fan and posts by the author, so they reach the writer through different
+      // source partitions: fan-out on write gives a follower only the posts written after the follow was
+      // applied. The graph must be complete before the first post, or a late follow legitimately misses posts.
+      if (round === 0) await waitForFollowers(graph, authors, FOLLOWERS);
+      const producing = produce(batch);
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(Math.random() * 2_000)));
       expect(await fixture.kill('SIGKILL')).toBeNull();
       await producing;
