@@ -26,8 +26,8 @@ import { summarize, type BenchOptions, type BenchSuite, type Figure } from './fi
 
 const PARTITIONS = 4;
 const VALUE_BYTES = 200;
-const COMMIT_INTERVAL_MS = 100;
-const CONSUMER = { maxBytesPerPartition: 1024 * 1024, maxBytes: 16 * 1024 * 1024, maxWaitTimeInMs: 100, concurrency: 4 };
+export const COMMIT_INTERVAL_MS = 100;
+export const CONSUMER = { maxBytesPerPartition: 1024 * 1024, maxBytes: 16 * 1024 * 1024, maxWaitTimeInMs: 100, concurrency: 4 };
 
 type Guarantee = 'at_least_once' | 'exactly_once';
 
@@ -44,14 +44,14 @@ async function produceInput(kafka: Kafka, topic: string, count: number): Promise
   await producer.disconnect();
 }
 
-async function waitUntilCommitted(admin: KafkaTopicAdmin, groupId: string, topic: string, end: ReadonlyMap<number, number>): Promise<void> {
-  const deadline = Date.now() + 600_000;
+export async function waitUntilCommitted(admin: KafkaTopicAdmin, groupId: string, topic: string, end: ReadonlyMap<number, number>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const committed = await admin.committedOffsets(groupId, topic);
     let done = true;
     for (const [partition, high] of end) if (Number(committed.get(partition) ?? -1) < high) done = false;
     if (done) return;
-    if (Date.now() > deadline) throw new Error(`group ${groupId} did not finish within 10 minutes`);
+    if (Date.now() > deadline) throw new Error(`group ${groupId} did not finish within ${Math.round(timeoutMs / 60_000)} minutes`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -88,8 +88,8 @@ async function runRuntime(config: QuintetConfig, kafka: Kafka, admin: KafkaTopic
   return io.count / seconds;
 }
 
-/** The bare kafkajs loop: what a careful hand-written consume-transform-produce service does. */
-async function runBare(kafka: Kafka, admin: KafkaTopicAdmin, io: Io, guarantee: Guarantee): Promise<number> {
+/** The bare kafkajs loop: what a careful hand-written consume-transform-produce service does (bench/ingest-e2e.ts reuses it). */
+export async function runBare(kafka: Kafka, admin: KafkaTopicAdmin, io: Io, guarantee: Guarantee): Promise<number> {
   const groupId = `bench-bare-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
   const consumer: Consumer = kafka.consumer({
@@ -159,7 +159,7 @@ async function runBare(kafka: Kafka, admin: KafkaTopicAdmin, io: Io, guarantee: 
   return io.count / seconds;
 }
 
-interface Io {
+export interface Io {
   readonly input: string;
   readonly output: string;
   readonly count: number;

@@ -7,6 +7,8 @@
  * - `process` may return a Promise (e.g. a vault lookup); the task awaits it before the next record.
  * - `prepareBatch` lets a processor do the I/O for a whole consumed batch at once (pipelined lookups)
  *   before the records are processed one by one.
+ * - `flushBatch` lets any processor (also one deep in a sub-topology, where `prepareBatch` is not offered)
+ *   buffer in `process` and write what the batch produced in one round trip before offsets are committed.
  */
 
 export type Headers = Readonly<Record<string, string | Buffer>>;
@@ -79,6 +81,12 @@ export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
   /** Optional: receives every record of a consumed batch before any of them is processed, to batch I/O. */
   prepareBatch?(records: readonly StreamRecord<KIn, VIn>[]): Promise<void>;
   process(record: StreamRecord<KIn, VIn>): void | Promise<void>;
+  /**
+   * Optional: called once every record of a consumed batch (or of a wall-clock punctuation) was processed,
+   * before the task can commit; a processor that buffered in `process` writes the buffer here. Errors go
+   * to the processing error handler like errors of `process`.
+   */
+  flushBatch?(): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

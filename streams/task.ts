@@ -95,6 +95,7 @@ export class StreamTask implements ChangeLogger {
   readonly #sources = new Map<string, RuntimeSource>();
   readonly #nodes: RuntimeNode[] = [];
   readonly #preparers: RuntimeNode[] = [];
+  readonly #flushers: RuntimeNode[] = [];
   readonly #stores = new Map<string, ManagedStateStore>();
   readonly #changelogTopics = new Map<string, string>();
   readonly #offsets = new Map<string, string>();
@@ -146,6 +147,7 @@ export class StreamTask implements ChangeLogger {
       node.processor = def.kind === 'processor' ? (def.supplier() as AnyProcessor) : this.#sinkProcessor(def);
       byName.set(name, node);
       this.#nodes.push(node);
+      if (node.processor.flushBatch !== undefined) this.#flushers.push(node);
     }
     const inputTopics: string[] = [];
     for (const name of sub.nodes) {
@@ -236,7 +238,9 @@ export class StreamTask implements ChangeLogger {
       }
       if (this.#preparers.length > 0) return this.#guard(this.#prepareAndRun(batch, prepared));
       const rest = this.#runFrom(batch, prepared, 0);
-      if (rest !== undefined) return this.#guard(rest);
+      if (rest !== undefined) return this.#guard(this.#flushers.length > 0 ? rest.then(() => this.#flushBatch()) : rest);
+      const flushed = this.#flushBatch();
+      if (flushed !== undefined) return this.#guard(flushed);
       this.#reportProcessed();
       return undefined;
     } catch (error) {
@@ -251,8 +255,9 @@ export class StreamTask implements ChangeLogger {
       for (const schedule of [...this.#wallClockSchedules]) {
         if (schedule.next <= nowMs && this.#wallClockSchedules.includes(schedule)) this.#punctuate(schedule, nowMs);
       }
-      if (this.#pending.length > 0) return this.#guard(this.#drain());
-      return undefined;
+      if (this.#pending.length > 0) return this.#guard(this.#drain().then(() => this.#flushBatch()));
+      const flushed = this.#flushBatch();
+      return flushed === undefined ? undefined : this.#guard(flushed);
     } catch (error) {
       this.#fail(error);
     }
@@ -342,6 +347,7 @@ export class StreamTask implements ChangeLogger {
     }
     if (this.#preparers.length > 0) return this.#prepareAndRun(batch, prepared);
     await this.#runFrom(batch, prepared, 0);
+    await this.#flushBatch();
     this.#reportProcessed();
   }
 
@@ -360,7 +366,24 @@ export class StreamTask implements ChangeLogger {
       }),
     );
     await this.#runFrom(batch, prepared, 0);
+    await this.#flushBatch();
     this.#reportProcessed();
+  }
+
+  /** Lets buffering processors write what the batch produced. Returns a Promise only if one of them is asynchronous. */
+  #flushBatch(): void | Promise<void> {
+    if (this.#flushers.length === 0) return undefined;
+    this.#currentRaw = undefined;
+    const waits: Promise<unknown>[] = [];
+    for (const node of this.#flushers) {
+      try {
+        const result = (node.processor.flushBatch as () => void | Promise<void>)();
+        if (result !== undefined && isThenable(result)) waits.push(Promise.resolve(result).then(undefined, (error: unknown) => this.#processingFailed(node, error)));
+      } catch (error) {
+        this.#processingFailed(node, error);
+      }
+    }
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   /** Runs records from `from` synchronously until one leaves pending async work; then continues asynchronously. */

@@ -7,7 +7,8 @@
  *     → windowedBy tumbling windows with grace → aggregate (window store `likes-windows`, changelog-backed)
  *     → toStream → `likes-notifications` (NotificationSinkProcessor → NotificationStore)
  *
- * Each aggregate update rewrites one notification in place ("B and 3 others liked your post A"). Likes
+ * Each aggregate update rewrites one notification in place ("B and 3 others liked your post A"); the
+ * updates of a consumed batch go to the store together (one tombstone lookup, one pipelined write). Likes
  * later than window end + grace are dropped and counted by the runtime (`late`). Erased pseudonyms are
  * tombstoned: the sink leaves them out of every later update (their entries may remain in open windows'
  * state until the window expires, never in what is written).
@@ -81,21 +82,40 @@ class LikeSignalProcessor implements Processor<unknown, CanonicalValue, unknown,
   }
 }
 
-/** Writes each aggregate update to the owner's notification feed, without erased actors. */
+/**
+ * Writes the aggregate updates of a consumed batch to the owners' notification feeds, without erased
+ * actors: `process` only buffers (the aggregation upstream stays synchronous), `flushBatch` does one
+ * tombstone lookup for everyone the batch mentions and one pipelined upsert batch, in update order, before
+ * the task can commit. A batch that fails on a store outage is retried whole (every upsert is idempotent).
+ */
 export class NotificationSinkProcessor implements Processor<Windowed<string>, LikeAggregate, never, never> {
+  #buffered: LikeAggregate[] = [];
+
   constructor(
     readonly aggregator: LikeWindowAggregator,
     readonly stores: LikesTopologyOptions['stores'],
     readonly storeRetry: StoreRetryOptions = {},
   ) {}
 
-  async process(record: StreamRecord<Windowed<string>, LikeAggregate>): Promise<void> {
+  process(record: StreamRecord<Windowed<string>, LikeAggregate>): void {
     const aggregate = record.value;
     if (aggregate === null || aggregate === undefined || aggregate.owner === '') return;
+    this.#buffered.push(aggregate);
+  }
+
+  async flushBatch(): Promise<void> {
+    if (this.#buffered.length === 0) return;
+    const aggregates = this.#buffered;
+    this.#buffered = [];
     await withStoreRetry(async () => {
-      const erased = await this.stores.tombstones.erasedAmong([aggregate.owner, ...Object.keys(aggregate.actors)]);
-      if (erased.has(aggregate.owner)) return;
-      await this.stores.notifications.upsertBatch([this.aggregator.upsert(aggregate, aggregate.last, erased)]);
+      const mentioned = new Set<string>();
+      for (const aggregate of aggregates) {
+        mentioned.add(aggregate.owner);
+        for (const actor of Object.keys(aggregate.actors)) mentioned.add(actor);
+      }
+      const erased = await this.stores.tombstones.erasedAmong([...mentioned]);
+      const upserts = aggregates.filter((a) => !erased.has(a.owner)).map((a) => this.aggregator.upsert(a, a.last, erased));
+      await this.stores.notifications.upsertBatch(upserts);
     }, this.storeRetry);
   }
 }

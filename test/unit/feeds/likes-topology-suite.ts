@@ -5,6 +5,8 @@ import { Serdes } from '../../../streams/serdes.js';
 import { TopologyTestDriver } from '../../../streams/test-driver.js';
 import { buildLikesTopology, LIKES_WINDOW_STORE } from '../../../topologies/likes.js';
 import type { CanonicalValue } from '../../../topologies/feeds-shared.js';
+import type { FeedPosition } from '../../../processors/feeds/model.js';
+import type { MarkTarget, NotificationStore, NotificationUpsert } from '../../../processors/feeds/stores.js';
 import { BASE_MS, erased, like, socialEvent, unlike } from './events.js';
 import { pseudonym } from './store-contract.js';
 
@@ -30,6 +32,21 @@ export function describeLikesTopology(storesName: string, factory: FeedStoreFact
   }
 
 describe(`likes topology on the TopologyTestDriver (${storesName} stores)`, () => {
+  it('writes the notification updates of a consumed batch in one store call, in order', async () => {
+    const stores = await factory({ cap: 100, notificationCap: 50, celebrityThreshold: 100 });
+    made.push(stores);
+    const notifications = new CountingNotificationStore(stores.notifications);
+    // One partition: the batch of likes reaches the aggregation and the sink as one consumed batch.
+    const driver = new TopologyTestDriver(buildLikesTopology({ canonicalTopic: TOPIC, stores: { notifications, tombstones: stores.tombstones } }));
+    const input = driver.createInputTopic<string, CanonicalValue>(TOPIC, Serdes.String(), Serdes.Json<CanonicalValue>());
+    const [owner, a, b, c] = [pseudonym(), pseudonym(), pseudonym(), pseudonym()];
+    const events = [like(a, 'p', owner, BASE_MS + 10), like(b, 'p', owner, BASE_MS + 20), like(c, 'q', owner, BASE_MS + 30), unlike(b, 'p', owner, BASE_MS + 40), unlike(c, 'q', owner, BASE_MS + 50)];
+    await input.pipeRecordListAsync(events.map((value) => ({ key: 'k', value })));
+    expect(notifications.upsertCalls).toEqual([events.length]);
+    // Applied in update order: the unlikes that came after the likes in the same batch win.
+    expect((await new FeedReader({ ...stores, notifications }).notifications(owner)).entries.map((n) => [n.target.id, n.actors, n.count])).toEqual([['p', [a], 1]]);
+  });
+
   it('aggregates likes of a post into one notification for its owner, updated in place', async () => {
     const { pipe, reader } = await setup();
     const [owner, a, b, c, d] = [pseudonym(), pseudonym(), pseudonym(), pseudonym(), pseudonym()];
@@ -108,4 +125,32 @@ describe(`likes topology on the TopologyTestDriver (${storesName} stores)`, () =
     expect(driver.readDeadLetters().map((d) => d.reason.code)).toEqual(['LIKE_OWNER_MISSING']);
   });
 });
+}
+
+/** Delegates to a notification store and records how many upserts each upsertBatch call carried. */
+class CountingNotificationStore implements NotificationStore {
+  readonly upsertCalls: number[] = [];
+  constructor(readonly inner: NotificationStore) {}
+  get cap(): number {
+    return this.inner.cap;
+  }
+  upsertBatch(upserts: readonly NotificationUpsert[]): Promise<void> {
+    this.upsertCalls.push(upserts.length);
+    return this.inner.upsertBatch(upserts);
+  }
+  list(owner: string, limit: number, after?: FeedPosition) {
+    return this.inner.list(owner, limit, after);
+  }
+  counts(owner: string) {
+    return this.inner.counts(owner);
+  }
+  markSeen(owner: string, target: MarkTarget): Promise<void> {
+    return this.inner.markSeen(owner, target);
+  }
+  markRead(owner: string, target: MarkTarget): Promise<void> {
+    return this.inner.markRead(owner, target);
+  }
+  eraseSubject(subject: string): Promise<void> {
+    return this.inner.eraseSubject(subject);
+  }
 }

@@ -1,0 +1,425 @@
+/**
+ * The ingest topology end to end on the real stack, against its two peers, in one run on the same broker.
+ *
+ * - `ingest.e2e.events_per_s`: `quintet run ingest` as it is deployed (topologies/deployments.ts:
+ *   exactly_once, the Redis vault, Avro through the schema registry, signed checkpoints) in its own
+ *   process, consuming a pre-filled raw topic of realistic events (workload/generator.ts: Segment,
+ *   Mixpanel, Amplitude, Auth0, CloudTrail, GitHub, OTel, CloudEvents, canonical social events, 1 %
+ *   invalid). Time runs from the moment the process opens the deployment until the group's committed
+ *   offsets cover the whole input (exactly-once: the canonical records are committed in the same
+ *   transactions). Its baseline is the bare kafkajs consume-and-produce loop of bench/runtime.ts
+ *   (exactly-once, same consumer settings and commit interval) on the same input:
+ *   `ingest.e2e.ratio_to_bare`.
+ * - `ingest.memory_rss_mb`: peak RSS (VmHWM) of that ingest process.
+ * - `ingest.e2e.ratio_to_kafka_streams_java`: the same measurement on an input of canonical-shaped
+ *   raw events only (the generator's social events), against bench/peers/kafka-streams-canonicalize,
+ *   a Kafka Streams 4.4 application (exactly_once_v2) doing parse, validate, HMAC chain per partition
+ *   and Avro encode. Only canonical-shaped input, because the peer has no adapters; docs/benchmarks.md
+ *   lists what else differs. Built with Maven into .cache/m2 (offline once the cache is warm).
+ *
+ * Runs are interleaved (bare, quintet, quintet on canonical input, Kafka Streams, then again) because
+ * the machine is shared and noisy; ratios are of medians, the notes give each pair's ratio.
+ *
+ * Run directly (`node --import tsx bench/ingest-e2e.ts`), this file is the ingest process itself; the
+ * suite starts it that way so that its RSS is the topology's alone.
+ */
+// First, so that the ingest, the bare loop and the input producer run kafkajs with the same fixes.
+import { createKafkaClient } from '../connectors/kafka/client.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
+import { vaultPattern } from '../connectors/redis/keys.js';
+import { loadConfig, type QuintetConfig } from '../core/config.js';
+import { canonicalEventAvroSchema } from '../schemas/avro.js';
+import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
+import { openDeployment } from '../topologies/deployments.js';
+import { generateWorkload } from '../workload/generator.js';
+import { summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { COMMIT_INTERVAL_MS, CONSUMER, runBare, waitUntilCommitted, type Io } from './runtime.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const PARTITIONS = 4;
+/** Events generated at a time: the generator keeps a whole workload in memory, the raw topic need not. */
+const GENERATOR_CHUNK = 50_000;
+const SEND_BATCH = 2_000;
+/** How the suite hands the ingest process its configuration (topics, secrets, application id). */
+const OVERRIDES_VARIABLE = 'QUINTET_BENCH_INGEST_OVERRIDES';
+
+export type InputKind = 'mixed' | 'canonical';
+
+/**
+ * Fills `topic` with `count` generated raw events, keyed as their producers key them. Chunks use
+ * different seeds and start times, so event ids stay unique at any size.
+ */
+export async function fillRawTopic(kafka: Kafka, topic: string, count: number, kind: InputKind): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    let produced = 0;
+    for (let chunk = 0; produced < count; chunk += 1) {
+      const workload = generateWorkload({ events: GENERATOR_CHUNK, seed: 7_000 + chunk, startMs: Date.UTC(2026, 10, 28) + chunk * GENERATOR_CHUNK * 250 });
+      const events = kind === 'canonical' ? workload.events.filter((e) => e.kind.startsWith('social.')) : workload.events;
+      for (let i = 0; i < events.length && produced < count; i += SEND_BATCH) {
+        const slice = events.slice(i, Math.min(events.length, i + SEND_BATCH, i + count - produced));
+        await producer.send({ topic, acks: -1, messages: slice.map((e) => ({ key: e.key ?? null, value: e.value, ...(e.headers === undefined ? {} : { headers: { ...e.headers } }) })) });
+        produced += slice.length;
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** End offset per partition: what a consumer group must have committed to be done. */
+export async function endOffsets(admin: KafkaTopicAdmin, topic: string): Promise<Map<number, number>> {
+  return new Map([...(await admin.offsetRange(topic))].map(([partition, range]) => [partition, Number(range.high)]));
+}
+
+/** One run of a processing process: throughput from its start signal to the input fully committed, and its memory. */
+export interface ProcessRun {
+  readonly eventsPerSecond: number;
+  readonly seconds: number;
+  /** Peak resident set (VmHWM) of the process. */
+  readonly rssPeakMb: number;
+  /** Resident set sampled when half of the input had been committed, and at the end. */
+  readonly rssHalfwayMb: number;
+  readonly rssEndMb: number;
+}
+
+function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+async function committedTotal(admin: KafkaTopicAdmin, groupId: string, topic: string): Promise<number> {
+  let total = 0;
+  for (const offset of (await admin.committedOffsets(groupId, topic)).values()) total += Math.max(0, Number(offset));
+  return total;
+}
+
+/**
+ * Starts `command`, starts the clock at the first stdout line that `startsClock` accepts, waits until
+ * `groupId` has committed the whole input, reads the process's memory and stops it (SIGTERM).
+ */
+async function measureProcess(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  startsClock: (line: string) => boolean,
+  admin: KafkaTopicAdmin,
+  input: { topic: string; groupId: string; count: number; end: ReadonlyMap<number, number> },
+): Promise<ProcessRun> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`${command} exited early (${code ?? signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`))),
+  );
+  exited.catch(() => undefined);
+  try {
+    const started = await Promise.race([
+      new Promise<number>((resolve) => {
+        let buffered = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          if (lines.some(startsClock)) resolve(performance.now());
+        });
+      }),
+      exited,
+    ]);
+    const pid = child.pid as number;
+    let rssHalfwayMb: number | undefined;
+    const sampler = setInterval(() => {
+      if (rssHalfwayMb !== undefined) return;
+      void committedTotal(admin, input.groupId, input.topic)
+        .then((done) => {
+          if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = procStatusMb(pid, 'VmRSS');
+        })
+        .catch(() => undefined);
+    }, 250);
+    try {
+      await Promise.race([waitUntilCommitted(admin, input.groupId, input.topic, input.end, 3_600_000), exited]);
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const rssEndMb = procStatusMb(pid, 'VmRSS');
+    const rssPeakMb = procStatusMb(pid, 'VmHWM');
+    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await gone;
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Topics of one ingest run (the raw topic is shared by the runs; the others are fresh). */
+interface IngestTopics {
+  readonly raw: string;
+  readonly canonical: string;
+  readonly deadLetter: string;
+  readonly erasureRequests: string;
+  readonly checkpoints: string;
+}
+
+/** Deletes the topics of a finished run and every internal topic of its application (changelogs). */
+async function dropRun(admin: KafkaTopicAdmin, topics: readonly string[], applicationId: string, groupId: string): Promise<void> {
+  const all = await (await admin.kafkajsAdmin()).listTopics();
+  await admin.deleteTopics([...topics, ...all.filter((t) => t.startsWith(`${applicationId}-`))]).catch(() => undefined);
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+}
+
+/** Deletes a run's vault keys (they are many at scale; the shared Redis must not keep them). */
+async function dropVaultKeys(config: QuintetConfig, keyPrefix: string): Promise<void> {
+  const redis = new Redis(config.redis.url, { password: config.redis.password?.reveal(), maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', vaultPattern(keyPrefix), 'COUNT', 10_000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * One run of `quintet run ingest` in its own process on `rawTopic` (already filled, `partitions`
+ * partitions); fresh canonical, dead-letter, erasure and checkpoint topics, application id and vault
+ * prefix; all of them are removed afterwards.
+ */
+export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admin: KafkaTopicAdmin, rawTopic: string, partitions: number, count: number): Promise<ProcessRun> {
+  const id = randomUUID().slice(0, 8);
+  const topics: IngestTopics = {
+    raw: rawTopic,
+    canonical: `bench-e2e-${id}-canonical`,
+    deadLetter: `bench-e2e-${id}-dlq`,
+    erasureRequests: `bench-e2e-${id}-erasure`,
+    checkpoints: `bench-e2e-${id}-checkpoints`,
+  };
+  const applicationId = `bench-e2e-${id}`;
+  const keyPrefix = `bench-e2e-${id}`;
+  await admin.ensureTopics([
+    { name: topics.canonical, partitions, replicationFactor: 1 },
+    { name: topics.deadLetter, partitions: 1, replicationFactor: 1 },
+    { name: topics.erasureRequests, partitions, replicationFactor: 1 },
+    { name: topics.checkpoints, partitions: 1, replicationFactor: 1 },
+  ]);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const overrides: Record<string, string> = {
+    'topics.raw': topics.raw,
+    'topics.canonical': topics.canonical,
+    'topics.deadLetter': topics.deadLetter,
+    'topics.erasureRequests': topics.erasureRequests,
+    'topics.checkpoints': topics.checkpoints,
+    'streams.applicationId': applicationId,
+    'streams.processingGuarantee': 'exactly_once',
+    'streams.commitIntervalMs': String(COMMIT_INTERVAL_MS),
+    'redis.keyPrefix': keyPrefix,
+    'secrets.masterKeys': `m1:${randomBytes(32).toString('base64')}`,
+    'secrets.chainKeys': `c1:${randomBytes(32).toString('base64')}`,
+    'secrets.lookupKey': randomBytes(32).toString('base64'),
+    'secrets.signingKey': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  const groupId = `${applicationId}-ingest`;
+  const end = await endOffsets(admin, rawTopic);
+  try {
+    return await measureProcess(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url)],
+      { ...process.env, [OVERRIDES_VARIABLE]: JSON.stringify(overrides) },
+      (line) => line.includes('"phase":"opening"'),
+      admin,
+      { topic: rawTopic, groupId, count, end },
+    );
+  } finally {
+    await dropRun(admin, [topics.canonical, topics.deadLetter, topics.erasureRequests, topics.checkpoints], applicationId, groupId);
+    await dropVaultKeys(config, keyPrefix);
+  }
+}
+
+const PEER_DIR = join(here, 'peers', 'kafka-streams-canonicalize');
+const PEER_JAR = join(PEER_DIR, 'target', 'kafka-streams-canonicalize.jar');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the Kafka Streams peer's runnable jar unless it is newer than its sources; Maven's repository is .cache/m2 like the stack's. */
+export function buildKafkaStreamsPeer(): string {
+  const sources = Math.max(statSync(join(PEER_DIR, 'pom.xml')).mtimeMs, newestSource(join(PEER_DIR, 'src')));
+  if (existsSync(PEER_JAR) && statSync(PEER_JAR).mtimeMs > sources) return PEER_JAR;
+  const repository = join(process.env.QUINTET_STACK_CACHE ?? join(root, '.cache'), 'm2');
+  const maven = (offline: boolean) =>
+    execFileSync('mvn', ['-B', '-q', ...(offline ? ['-o'] : []), `-Dmaven.repo.local=${repository}`, 'package'], { cwd: PEER_DIR, stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+  try {
+    maven(true);
+  } catch {
+    // The first build (cold cache) needs Maven Central; later ones run offline.
+    try {
+      maven(false);
+    } catch (error) {
+      const output = `${(error as { stdout?: Buffer }).stdout?.toString() ?? ''}${(error as { stderr?: Buffer }).stderr?.toString() ?? ''}`;
+      throw new Error(`building bench/peers/kafka-streams-canonicalize failed (is Maven installed?): ${output.trim().split('\n').slice(-10).join(' | ')}`, { cause: error });
+    }
+  }
+  return PEER_JAR;
+}
+
+/** One run of the Kafka Streams peer on `rawTopic` (a JVM of its own, default heap), fresh output topics and application id. */
+export async function runKafkaStreamsPeer(
+  config: QuintetConfig,
+  kafka: Kafka,
+  admin: KafkaTopicAdmin,
+  peer: { jar: string; schemaFile: string },
+  rawTopic: string,
+  partitions: number,
+  count: number,
+): Promise<ProcessRun> {
+  const id = randomUUID().slice(0, 8);
+  const applicationId = `bench-ks-${id}`;
+  const output = `${applicationId}-out`;
+  const deadLetter = `${applicationId}-dlq`;
+  await admin.ensureTopics([
+    { name: output, partitions, replicationFactor: 1 },
+    { name: deadLetter, partitions: 1, replicationFactor: 1 },
+  ]);
+  const end = await endOffsets(admin, rawTopic);
+  const args = ['-jar', peer.jar, config.kafka.brokers.join(','), applicationId, rawTopic, output, deadLetter, peer.schemaFile, randomBytes(32).toString('base64'), String(COMMIT_INTERVAL_MS), '1'];
+  try {
+    return await measureProcess('java', args, process.env, (line) => line.includes('"state":"REBALANCING"'), admin, { topic: rawTopic, groupId: applicationId, count, end });
+  } finally {
+    await dropRun(admin, [output, deadLetter], applicationId, applicationId);
+  }
+}
+
+function ratioFigure(name: string, what: string, ours: readonly number[], theirs: readonly number[], notes: string): Figure {
+  const pairs = ours.map((value, i) => value / (theirs[i] as number));
+  const oursMedian = summarize(name, 'events/s', ours).value;
+  const theirsMedian = summarize(name, 'events/s', theirs).value;
+  return {
+    ...summarize(name, 'ratio', pairs),
+    value: oursMedian / theirsMedian,
+    baseline: { name: what, value: theirsMedian },
+    ratio: oursMedian / theirsMedian,
+    notes: `${notes}; median ${Math.round(oursMedian)} vs ${Math.round(theirsMedian)} events/s; interleaved pair ratios: ${pairs.map((r) => r.toFixed(2)).join(', ')}`,
+  };
+}
+
+export const suite: BenchSuite = {
+  name: 'ingest-e2e',
+  needsStack: true,
+  async run(options: BenchOptions): Promise<Figure[]> {
+    const config = loadConfig({ env: process.env });
+    const kafka = createKafkaClient(config, { clientIdSuffix: 'bench-ingest-e2e' });
+    const admin = new KafkaTopicAdmin(kafka);
+    const id = randomUUID().slice(0, 8);
+    const mixed = `bench-e2e-${id}-raw-mixed`;
+    const canonical = `bench-e2e-${id}-raw-canonical`;
+    const bareOutput = `bench-e2e-${id}-bare-out`;
+    const count = options.quick ? 40_000 : 200_000;
+    const runs = options.quick ? 2 : 3;
+    const scratch = mkdtempSync(join(tmpdir(), 'quintet-bench-'));
+    try {
+      const jar = buildKafkaStreamsPeer();
+      const schemaFile = join(scratch, 'canonical-event.avsc');
+      writeFileSync(schemaFile, JSON.stringify(canonicalEventAvroSchema()));
+      await admin.ensureTopics([
+        { name: mixed, partitions: PARTITIONS, replicationFactor: 1 },
+        { name: canonical, partitions: PARTITIONS, replicationFactor: 1 },
+        { name: bareOutput, partitions: PARTITIONS, replicationFactor: 1 },
+      ]);
+      await fillRawTopic(kafka, mixed, count, 'mixed');
+      await fillRawTopic(kafka, canonical, count, 'canonical');
+      const bareIo: Io = { input: mixed, output: bareOutput, count, end: await endOffsets(admin, mixed) };
+      const bare: number[] = [];
+      const quintet: ProcessRun[] = [];
+      const quintetCanonical: ProcessRun[] = [];
+      const kafkaStreams: ProcessRun[] = [];
+      for (let run = 0; run < runs; run += 1) {
+        bare.push(await runBare(kafka, admin, bareIo, 'exactly_once'));
+        quintet.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count));
+        quintetCanonical.push(await runQuintetIngest(config, kafka, admin, canonical, PARTITIONS, count));
+        kafkaStreams.push(await runKafkaStreamsPeer(config, kafka, admin, { jar, schemaFile }, canonical, PARTITIONS, count));
+      }
+      const setting = `${count} events, ${PARTITIONS} partitions, exactly-once, commit every ${COMMIT_INTERVAL_MS} ms, same consumer fetch settings`;
+      const rates = (r: readonly ProcessRun[]) => r.map((x) => x.eventsPerSecond);
+      const e2e = summarize('ingest.e2e.events_per_s', 'events/s', rates(quintet));
+      const bareMedian = summarize('bare', 'records/s', bare).value;
+      return [
+        {
+          ...e2e,
+          baseline: { name: 'bare kafkajs consume-produce loop (exactly_once)', value: bareMedian },
+          ratio: e2e.value / bareMedian,
+          notes: `quintet run ingest in its own process (Redis vault, Avro via the registry), generator mix; ${setting}`,
+        },
+        ratioFigure('ingest.e2e.ratio_to_bare', 'bare kafkajs consume-produce loop (exactly_once)', rates(quintet), bare, `generator mix; ${setting}`),
+        summarize('ingest.memory_rss_mb', 'MiB', quintet.map((r) => r.rssPeakMb), {
+          notes: `peak RSS of the ingest process, ${count} events; RSS at half / end of input: ${quintet.map((r) => `${Math.round(r.rssHalfwayMb)}/${Math.round(r.rssEndMb)}`).join(', ')}`,
+        }),
+        summarize('ingest.e2e.canonical_input.events_per_s', 'events/s', rates(quintetCanonical), {
+          notes: `canonical-shaped raw events only (generator social events); ${setting}`,
+        }),
+        ratioFigure(
+          'ingest.e2e.ratio_to_kafka_streams_java',
+          'Kafka Streams 4.4 (Java 17) canonicalize peer, exactly_once_v2, 1 stream thread',
+          rates(quintetCanonical),
+          rates(kafkaStreams),
+          `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB`,
+        ),
+      ];
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+      await admin.deleteTopics([mixed, canonical, bareOutput]).catch(() => undefined);
+      await admin.close();
+    }
+  },
+};
+
+/** The ingest process: `quintet run ingest` without the HTTP server, configured by the parent. */
+async function ingestProcess(): Promise<void> {
+  const config = loadConfig({ env: process.env, overrides: JSON.parse(process.env[OVERRIDES_VARIABLE] ?? '{}') as Record<string, string> });
+  process.stdout.write(`${JSON.stringify({ phase: 'opening' })}\n`);
+  const deployment = await openDeployment('ingest', config);
+  const streams = new KafkaStreams(deployment.topology, {
+    config,
+    applicationId: deployment.applicationId,
+    consumer: {
+      maxBytesPerPartition: CONSUMER.maxBytesPerPartition,
+      maxBytes: CONSUMER.maxBytes,
+      maxWaitTimeMs: CONSUMER.maxWaitTimeInMs,
+      partitionsConsumedConcurrently: CONSUMER.concurrency,
+    },
+  });
+  streams.on('error', (error: Error) => process.stderr.write(`${error.message}\n`));
+  streams.on('stateChange', (state: string) => process.stdout.write(`${JSON.stringify({ state })}\n`));
+  process.once('SIGTERM', () => {
+    void streams
+      .close()
+      .then(() => deployment.close())
+      .finally(() => process.exit(0));
+  });
+  await streams.start();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await ingestProcess();
