@@ -140,7 +140,7 @@ export class ApiServer {
     this.#route('GET', '/openapi.json', 'any', async () => ({ body: OPENAPI_DOCUMENT }));
     this.#route('GET', '/metrics', 'admin', async () => {
       if (o.metrics === undefined) throw new HttpError(404, 'NOT_AVAILABLE', 'metrics are not enabled');
-      return { body: new RawText(await o.metrics.registry.metrics(), o.metrics.registry.contentType) };
+      return { body: new RawText(await o.metrics.scrape(), o.metrics.registry.contentType) };
     });
 
     this.#route('POST', '/v1/events', 'ingest', async (request) => {

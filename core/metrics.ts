@@ -4,6 +4,19 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The streams runtime's counter interface (streams/metrics.ts), restated so that core depends on nothing. */
+interface RuntimeCounters {
+  increment(name: string, labels: Readonly<Record<string, string>>, by?: number): void;
+}
+
+/** What the vault reports about its pseudonym cache (PiiVault.stats()). */
+interface VaultCacheSource {
+  stats(): { readonly hits: number; readonly misses: number };
+}
+
+/** streams/metrics.ts STREAMS_METRICS.dropped: records dropped on purpose, labelled by reason. */
+const RUNTIME_DROPPED = 'streams_dropped_records_total';
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000];
 
@@ -22,6 +35,8 @@ export class QuintetMetrics {
   readonly lateRecordsDropped: Counter<'topology' | 'store'>;
   readonly chainHeadSequence: Gauge<'partition'>;
   readonly httpRequests: Counter<'route' | 'status'>;
+  /** Refreshers of the figures that are read rather than counted (store sizes, chain heads, lag, vault cache), run at each scrape. */
+  readonly #onScrape: (() => void | Promise<void>)[] = [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -78,6 +93,66 @@ export class QuintetMetrics {
     });
     this.chainHeadSequence = new Gauge({ name: 'quintet_chain_head_sequence', help: 'Sequence number of each chain head', labelNames: ['partition'], registers });
     this.httpRequests = new Counter({ name: 'quintet_http_requests_total', help: 'HTTP API requests', labelNames: ['route', 'status'], registers });
+  }
+
+  /** Runs `refresh` before every scrape, to set gauges from the state they describe. */
+  onScrape(refresh: () => void | Promise<void>): void {
+    this.#onScrape.push(refresh);
+  }
+
+  /** The text exposition of every metric, after refreshing the figures that are read at scrape time. */
+  async scrape(): Promise<string> {
+    for (const refresh of this.#onScrape) await refresh();
+    return this.registry.metrics();
+  }
+
+  /**
+   * Binds the streams runtime's counters of one topology: late records dropped by windows. (Records in
+   * and out and dead letters are counted where records cross the engine, see `recordProduced`.)
+   */
+  runtimeCounters(topology: string): RuntimeCounters {
+    return {
+      increment: (name, labels, by = 1) => {
+        if (name === RUNTIME_DROPPED && labels.reason === 'late') this.lateRecordsDropped.inc({ topology, store: labels.node ?? '' }, by);
+      },
+    };
+  }
+
+  /** One record produced by a topology; dead letters also by stage and reason code (never by content). */
+  recordProduced(topology: string, topic: string, deadLetter?: { readonly stage: string; readonly code: string }): void {
+    this.recordsOut.inc({ topology, topic });
+    if (deadLetter !== undefined) this.deadLetters.inc({ topology, stage: deadLetter.stage, reason: deadLetter.code });
+  }
+
+  /** Reports the vault's cache hits and misses (counted by the vault itself) at each scrape. */
+  observeVault(vault: VaultCacheSource): void {
+    let reported = { hits: 0, misses: 0 };
+    this.onScrape(() => {
+      const now = vault.stats();
+      if (now.hits > reported.hits) this.vaultCacheRequests.inc({ result: 'hit' }, now.hits - reported.hits);
+      if (now.misses > reported.misses) this.vaultCacheRequests.inc({ result: 'miss' }, now.misses - reported.misses);
+      reported = { hits: now.hits, misses: now.misses };
+    });
+  }
+
+  sinkBatch(sink: string, rows: number, seconds: number): void {
+    this.sinkBatchRows.observe({ sink }, rows);
+    this.sinkBatchLatency.observe({ sink }, seconds);
+  }
+
+  /**
+   * Times every call of a store's batch-write method (`writeBatch`, `upsertBatch`, …) as one sink batch.
+   * The store is changed in place and returned.
+   */
+  instrumentBatches<S extends object>(store: S, method: keyof S & string, sink: string): S {
+    const original = (store[method] as (batch: readonly unknown[]) => Promise<void>).bind(store);
+    const timed = async (batch: readonly unknown[]): Promise<void> => {
+      const started = performance.now();
+      await original(batch);
+      this.sinkBatch(sink, batch.length, (performance.now() - started) / 1000);
+    };
+    Object.defineProperty(store, method, { value: timed, configurable: true, writable: true });
+    return store;
   }
 
   /** Vault cache hit rate so far (0..1), or undefined before any lookup. */

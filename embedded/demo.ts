@@ -43,8 +43,11 @@ export interface ErasureCheck {
 export interface DemoReport {
   readonly events_in: number;
   readonly generated_by_kind?: Readonly<Record<string, number>>;
+  /** Canonical events and dead letters of this run (with `--data`, earlier runs' are in `resumed`). */
   readonly canonical_out: number;
   readonly dead_lettered: number;
+  /** With a data folder that earlier runs wrote to: what they left, which this run continued. */
+  readonly resumed?: { readonly canonical: number; readonly dead_lettered: number };
   readonly dead_lettered_by_reason: Readonly<Record<string, number>>;
   readonly chains: { readonly intact: boolean; readonly partitions: number; readonly records: number; readonly checkpoints_valid: number; readonly truncation_checked: boolean };
   readonly sample_feed: { readonly reader: string; readonly items: ReadonlyArray<{ readonly time: string; readonly actor: string; readonly action: string; readonly entity: string }> };
@@ -82,6 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<{ report: DemoRepor
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.keysDir === undefined ? {} : { keysDir: options.keysDir }),
   });
+  const earlier = { canonical: pipeline.records(options.config.topics.canonical).length, deadLetters: pipeline.deadLetters().length };
   const batchSize = options.batchSize ?? 1_000;
   for (let i = 0; i < records.length; i += batchSize) {
     await pipeline.ingest(records.slice(i, i + batchSize));
@@ -104,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<{ report: DemoRepor
   await pipeline.tick(15_000);
 
   const canonical = pipeline.canonicalEnvelopes().map((e) => e.event);
-  const deadLetters = pipeline.deadLetters();
+  const deadLetters = pipeline.deadLetters().slice(earlier.deadLetters);
   const verification: VerificationReport = pipeline.verifyChains();
 
   const sampleFeed = await sampleInbox(pipeline, canonical, subjectPseudonyms);
@@ -121,8 +125,9 @@ export async function runDemo(options: DemoOptions): Promise<{ report: DemoRepor
   const report: DemoReport = {
     events_in: records.length,
     ...(workload === undefined ? {} : { generated_by_kind: workload.expected }),
-    canonical_out: canonical.length,
+    canonical_out: canonical.length - earlier.canonical,
     dead_lettered: deadLetters.length,
+    ...(earlier.canonical + earlier.deadLetters === 0 ? {} : { resumed: { canonical: earlier.canonical, dead_lettered: earlier.deadLetters } }),
     dead_lettered_by_reason: countBy(deadLetters, (d) => String(d.headers['quintet.dlq.code'] ?? 'UNKNOWN')),
     chains: {
       intact: verification.intact,

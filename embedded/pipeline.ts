@@ -7,9 +7,16 @@
  *   raw ─► [ingest] ─► canonical ─┬─► [feeds]     ─► inboxes, follow graph   (memory)
  *                                 ├─► [likes]     ─► notifications           (memory)
  *                                 └─► [analytics] ─► events table, dashboards (DuckDB)
+ *
+ * With a data folder (embedded/data-folder.ts) it is restartable: the topics it produced, the vault,
+ * the feed stores and the read models' state stores are saved after every batch, and a restarted
+ * pipeline continues each hash chain from the last saved entry (its head is rebuilt from the saved
+ * log itself, so that the log and the head can never disagree).
  */
 import type { QuintetConfig } from '../core/config.js';
-import { MemoryVaultStore } from '../connectors/memory/vault-store.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { QuintetMetrics } from '../core/metrics.js';
+import { MemoryVaultStore, type MemoryVaultSnapshot } from '../connectors/memory/vault-store.js';
 import { MemoryErasureTombstones, MemoryFollowGraphStore, MemoryInboxStore, MemoryNotificationStore } from '../connectors/memory/feed-stores.js';
 import { DuckDbAnalyticsStore } from '../connectors/duckdb/analytics-store.js';
 import { FeedReader } from '../connectors/redis/feed-reader.js';
@@ -20,13 +27,18 @@ import { ChainVerifier, type VerificationReport } from '../processors/chain/chai
 import { erasureRequest } from '../processors/pseudonymization/erasure.js';
 import { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import { SUBJECT_KINDS } from '../processors/pseudonymization/vault-crypto.js';
+import type { ChainHead } from '../processors/chain/hash-chainer.js';
 import type { CanonicalEnvelope } from '../schemas/avro.js';
+import { readDeadLetterHeaders } from '../streams/dead-letter.js';
+import type { ReadOnlyKeyValueStore } from '../streams/state/key-value-store.js';
 import { Serdes } from '../streams/serdes.js';
 import { TopologyTestDriver, type RawTestRecord, type TestInputTopic } from '../streams/test-driver.js';
+import type { Topology } from '../streams/topology.js';
 import { buildAnalyticsTopology } from '../topologies/analytics.js';
 import { buildFeedsTopology } from '../topologies/feeds.js';
-import { buildIngestTopology } from '../topologies/ingest.js';
+import { buildIngestTopology, CHAIN_HEAD_STORE } from '../topologies/ingest.js';
 import { buildLikesTopology } from '../topologies/likes.js';
+import { EmbeddedDataFolder } from './data-folder.js';
 import { embeddedSecrets, type EmbeddedSecrets } from './secrets.js';
 
 export interface RawInput {
@@ -39,7 +51,10 @@ export interface EmbeddedPipelineOptions {
   readonly config: QuintetConfig;
   /** Partitions of the raw and canonical topics (one hash chain each); default config.topics.partitions. */
   readonly partitions?: number;
-  /** Folder for the DuckDB file and generated keys; undefined keeps everything in memory. */
+  /**
+   * Data folder: generated keys, DuckDB, the produced topics, the vault, the feed stores and the state
+   * stores, so that the pipeline can be stopped and started again; undefined keeps everything in memory.
+   */
   readonly dataDir?: string;
   /** Folder for generated keys only (default: dataDir), e.g. so that an export can be verified later. */
   readonly keysDir?: string;
@@ -47,6 +62,24 @@ export interface EmbeddedPipelineOptions {
   readonly now?: () => number;
   /** Wall-clock period of chain checkpoints; default 10 s. */
   readonly checkpointIntervalMs?: number;
+  /** Prometheus metrics of the four topologies; default a fresh registry (`pipeline.metrics`). */
+  readonly metrics?: QuintetMetrics;
+  /** Structured logs (component `embedded`); default silent. Never given record contents. */
+  readonly logger?: Logger;
+}
+
+/** Metric label of each topology the pipeline runs. */
+type EmbeddedTopology = 'ingest' | 'feeds' | 'likes' | 'analytics';
+
+/** What the sealed snapshots of the data folder hold. */
+const SEALED = { vault: 'vault', feeds: 'feed-stores' } as const;
+
+interface FeedStoresSnapshot {
+  readonly graph: ReturnType<MemoryFollowGraphStore['snapshot']>;
+  readonly inboxes: ReturnType<MemoryInboxStore['snapshot']>;
+  readonly notifications: ReturnType<MemoryNotificationStore['snapshot']>;
+  readonly feedTombstones: ReturnType<MemoryErasureTombstones['snapshot']>;
+  readonly likeTombstones: ReturnType<MemoryErasureTombstones['snapshot']>;
 }
 
 /** Outcome of handing a batch of records from one topology to the next. */
@@ -65,6 +98,36 @@ function byPartition<T extends { readonly partition: number }>(records: readonly
     .map((entry) => entry.record);
 }
 
+/** The head of each chain as the saved canonical log ends it, as changelog records of the `chain-heads` store. */
+function chainHeadsOf(canonical: readonly RawTestRecord[], changelogTopic: string): RawTestRecord[] {
+  const heads = new Map<number, { head: ChainHead; record: RawTestRecord }>();
+  for (const record of canonical) {
+    const chain = (JSON.parse((record.value as Buffer).toString('utf8')) as CanonicalEnvelope).chain;
+    if (chain === undefined || chain === null) continue;
+    const known = heads.get(chain.partition);
+    if (known === undefined || chain.sequence > known.head.sequence) heads.set(chain.partition, { head: { sequence: chain.sequence, hash: chain.hash, key_id: chain.key_id }, record });
+  }
+  return [...heads].map(([partition, { head, record }]) => ({
+    topic: changelogTopic,
+    partition,
+    offset: '0',
+    key: Serdes.Long().serialize(changelogTopic, partition, {}),
+    value: Serdes.Json<ChainHead>().serialize(changelogTopic, head, {}),
+    timestamp: record.timestamp,
+    headers: {},
+    kind: 'changelog',
+  }));
+}
+
+/** What a restarted pipeline starts from: the saved topics and stores (empty without a data folder). */
+interface Saved {
+  readonly folder: EmbeddedDataFolder | undefined;
+  /** topic → records saved by earlier runs */
+  readonly topics: Map<string, RawTestRecord[]>;
+  readonly vault: MemoryVaultSnapshot | undefined;
+  readonly feeds: FeedStoresSnapshot | undefined;
+}
+
 export class EmbeddedPipeline {
   readonly config: QuintetConfig;
   readonly secrets: EmbeddedSecrets;
@@ -73,64 +136,105 @@ export class EmbeddedPipeline {
   readonly dashboards: DashboardRunner;
   readonly analytics: DuckDbAnalyticsStore;
   readonly partitions: number;
+  readonly metrics: QuintetMetrics;
+  readonly #logger: Logger;
   readonly #ingest: TopologyTestDriver;
-  readonly #readModels: readonly TopologyTestDriver[];
+  readonly #readModels: readonly { readonly name: EmbeddedTopology; readonly driver: TopologyTestDriver }[];
   readonly #raw: TestInputTopic<Buffer | null, Buffer>;
   readonly #erasure: TestInputTopic<Buffer | null, Buffer>;
   readonly #canonicalLink: Link;
   readonly #now: () => number;
+  readonly #vaultStore: MemoryVaultStore;
   readonly #stores: {
     readonly graph: MemoryFollowGraphStore;
     readonly inboxes: MemoryInboxStore;
     readonly notifications: MemoryNotificationStore;
+    readonly feedTombstones: MemoryErasureTombstones;
+    readonly likeTombstones: MemoryErasureTombstones;
   };
+  readonly #folder: EmbeddedDataFolder | undefined;
+  /** Records of earlier runs, by topic; this run's records follow them, their offsets continuing. */
+  readonly #history: Map<string, RawTestRecord[]>;
+  /** topic → partition → offset of the first record this run produced */
+  readonly #offsetBase = new Map<string, number[]>();
+  /** `<topology>\u0000<topic>` → records of that driver's topic already saved to the data folder */
+  readonly #savedUpTo = new Map<string, number>();
   #closed = false;
 
-  private constructor(options: EmbeddedPipelineOptions, analytics: DuckDbAnalyticsStore) {
+  private constructor(options: EmbeddedPipelineOptions, analytics: DuckDbAnalyticsStore, secrets: EmbeddedSecrets, saved: Saved) {
     const config = options.config;
     this.config = config;
     this.#now = options.now ?? Date.now;
     this.partitions = options.partitions ?? config.topics.partitions;
-    this.secrets = embeddedSecrets(config, options.keysDir ?? options.dataDir);
+    this.secrets = secrets;
     this.analytics = analytics;
+    this.metrics = options.metrics ?? new QuintetMetrics();
+    this.#logger = (options.logger ?? silentLogger()).child({ component: 'embedded' });
+    this.#folder = saved.folder;
+    this.#history = saved.topics;
+    for (const [topic, records] of saved.topics) {
+      const base: number[] = [];
+      for (const r of records) base[r.partition] = Math.max(base[r.partition] ?? 0, Number(r.offset) + 1);
+      this.#offsetBase.set(topic, base);
+    }
     const topics = config.topics;
     const start = this.#now();
-    const driverOptions = (application: string) => ({
+    const driverOptions = (application: EmbeddedTopology) => ({
       applicationId: `${config.streams.applicationId}-${application}`,
       partitions: this.partitions,
       initialWallClockTimeMs: start,
       deadLetterTopic: topics.deadLetter,
       captureChangelogs: false,
+      metrics: this.metrics.runtimeCounters(application),
+      onOutput: (record: RawTestRecord) => this.#produced(application, record),
     });
 
-    this.vault = new PiiVault(new MemoryVaultStore(), { masterKeys: this.secrets.masterKeys, lookupKey: this.secrets.lookupKey });
-    this.#ingest = new TopologyTestDriver(
-      buildIngestTopology({
-        topics,
-        translator: new CanonicalTranslator({ limits: config.limits }),
-        vault: this.vault,
-        chainKeys: this.secrets.chainKeys,
-        masterKeys: this.secrets.masterKeys,
-        signer: new CheckpointSigner(this.secrets.signingKey),
-        checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
-      }),
-      driverOptions('ingest'),
-    );
+    this.#vaultStore = new MemoryVaultStore(saved.vault === undefined ? {} : { snapshot: saved.vault });
+    this.vault = new PiiVault(this.#vaultStore, { masterKeys: secrets.masterKeys, lookupKey: secrets.lookupKey });
+    this.metrics.observeVault(this.vault);
+    const ingest: Topology = buildIngestTopology({
+      topics,
+      translator: new CanonicalTranslator({ limits: config.limits }),
+      vault: this.vault,
+      chainKeys: secrets.chainKeys,
+      masterKeys: secrets.masterKeys,
+      signer: new CheckpointSigner(secrets.signingKey),
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
+    });
+    const ingestOptions = driverOptions('ingest');
+    // The chain heads come from the saved log itself rather than from a second file, so that a stop
+    // between two writes can never make the head and the log disagree (a fork or a gap).
+    const headTopic = ingest.metadata(ingestOptions.applicationId).changelogTopics.find((c) => c.store === CHAIN_HEAD_STORE)?.topic;
+    const savedCanonical = saved.topics.get(topics.canonical) ?? [];
+    this.#ingest = new TopologyTestDriver(ingest, {
+      ...ingestOptions,
+      ...(headTopic === undefined || savedCanonical.length === 0 ? {} : { restoreFrom: { [headTopic]: chainHeadsOf(savedCanonical, headTopic) } }),
+    });
     this.#raw = this.#ingest.createInputTopic(topics.raw, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer | null, Buffer>;
     this.#erasure = this.#ingest.createInputTopic(topics.erasureRequests, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer | null, Buffer>;
 
     this.#stores = {
       graph: new MemoryFollowGraphStore(),
-      inboxes: new MemoryInboxStore(),
-      notifications: new MemoryNotificationStore(),
+      inboxes: this.metrics.instrumentBatches(new MemoryInboxStore(), 'writeBatch', 'inboxes'),
+      notifications: this.metrics.instrumentBatches(new MemoryNotificationStore(), 'upsertBatch', 'notifications'),
+      feedTombstones: new MemoryErasureTombstones(),
+      likeTombstones: new MemoryErasureTombstones(),
     };
+    if (saved.feeds !== undefined) {
+      this.#stores.graph.restore(saved.feeds.graph);
+      this.#stores.inboxes.restore(saved.feeds.inboxes);
+      this.#stores.notifications.restore(saved.feeds.notifications);
+      this.#stores.feedTombstones.restore(saved.feeds.feedTombstones);
+      this.#stores.likeTombstones.restore(saved.feeds.likeTombstones);
+    }
+    const stateDir = saved.folder === undefined ? {} : { stateDir: saved.folder.stateDirectory };
     const feeds = new TopologyTestDriver(
-      buildFeedsTopology({ canonicalTopic: topics.canonical, stores: { graph: this.#stores.graph, inboxes: this.#stores.inboxes, tombstones: new MemoryErasureTombstones() } }),
-      driverOptions('feeds'),
+      buildFeedsTopology({ canonicalTopic: topics.canonical, stores: { graph: this.#stores.graph, inboxes: this.#stores.inboxes, tombstones: this.#stores.feedTombstones } }),
+      { ...driverOptions('feeds'), ...stateDir },
     );
     const likes = new TopologyTestDriver(
-      buildLikesTopology({ canonicalTopic: topics.canonical, stores: { notifications: this.#stores.notifications, tombstones: new MemoryErasureTombstones() } }),
-      driverOptions('likes'),
+      buildLikesTopology({ canonicalTopic: topics.canonical, stores: { notifications: this.#stores.notifications, tombstones: this.#stores.likeTombstones } }),
+      { ...driverOptions('likes'), ...stateDir },
     );
     const analyticsDriver = new TopologyTestDriver(
       buildAnalyticsTopology({
@@ -138,23 +242,49 @@ export class EmbeddedPipeline {
         keySerde: Serdes.String() as never,
         valueSerde: Serdes.Json<CanonicalEnvelope>() as never,
         store: { kind: 'duckdb', writer: analytics },
+        onWritten: (batch) => this.metrics.sinkBatch('duckdb', batch.rows, batch.seconds),
       }),
-      driverOptions('analytics'),
+      { ...driverOptions('analytics'), ...stateDir },
     );
-    this.#readModels = [feeds, likes, analyticsDriver];
+    this.#readModels = [
+      { name: 'feeds', driver: feeds },
+      { name: 'likes', driver: likes },
+      { name: 'analytics', driver: analyticsDriver },
+    ];
     this.#canonicalLink = {
       from: this.#ingest,
       topic: topics.canonical,
-      to: this.#readModels.map((d) => d.createInputTopic(topics.canonical, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer, Buffer>),
+      to: this.#readModels.map((m) => m.driver.createInputTopic(topics.canonical, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer, Buffer>),
       cursor: 0,
     };
     this.feedReader = new FeedReader(this.#stores);
     this.dashboards = new DashboardRunner(analytics, { now: this.#now });
+    this.metrics.onScrape(() => this.#refreshGauges());
+    if (saved.folder !== undefined) {
+      this.#logger.info(
+        { canonical_records: savedCanonical.length, vault_subjects: this.#vaultStore.size, partitions: this.partitions },
+        savedCanonical.length > 0 ? 'resumed from the data folder' : 'data folder initialised',
+      );
+    }
   }
 
   static async open(options: EmbeddedPipelineOptions): Promise<EmbeddedPipeline> {
+    const secrets = embeddedSecrets(options.config, options.keysDir ?? options.dataDir);
+    const partitions = options.partitions ?? options.config.topics.partitions;
+    let saved: Saved = { folder: undefined, topics: new Map(), vault: undefined, feeds: undefined };
+    if (options.dataDir !== undefined) {
+      const folder = new EmbeddedDataFolder(options.dataDir, secrets.masterKeys);
+      folder.checkLayout({ partitions });
+      const topics = options.config.topics;
+      saved = {
+        folder,
+        topics: new Map([topics.canonical, topics.checkpoints, topics.deadLetter].map((topic) => [topic, folder.loadTopic(topic)])),
+        vault: folder.readSealed<MemoryVaultSnapshot>(SEALED.vault),
+        feeds: folder.readSealed<FeedStoresSnapshot>(SEALED.feeds),
+      };
+    }
     const analytics = await DuckDbAnalyticsStore.open(options.dataDir === undefined ? ':memory:' : `${options.dataDir}/analytics.duckdb`);
-    return new EmbeddedPipeline(options, analytics);
+    return new EmbeddedPipeline(options, analytics, secrets, saved);
   }
 
   /** Runs a batch of raw records through ingest and every read model. */
@@ -173,8 +303,13 @@ export class EmbeddedPipeline {
         ...(r.headers === undefined ? {} : { headers: r.headers }),
       };
     });
+    const started = performance.now();
     await this.#raw.pipeRecordListAsync(byPartition(inputs));
+    this.metrics.processingLatency.observe({ topology: 'ingest' }, (performance.now() - started) / 1000);
+    this.metrics.recordsIn.inc({ topology: 'ingest', topic }, records.length);
     await this.#propagate();
+    this.#logger.debug({ records: records.length, partitions: new Set(inputs.map((i) => i.partition)).size }, 'batch processed');
+    this.#save();
   }
 
   /**
@@ -189,14 +324,18 @@ export class EmbeddedPipeline {
       new Date(this.#now()),
     );
     await this.#erasure.pipeRecordListAsync([{ key: null, value: Buffer.from(JSON.stringify(request)), timestamp: this.#now() }]);
+    this.metrics.recordsIn.inc({ topology: 'ingest', topic: this.config.topics.erasureRequests });
     await this.#propagate();
+    this.#logger.info({ request: request.request_id }, 'erasure request processed');
+    this.#save();
   }
 
   /** Advances every engine's wall clock: closes analytics micro-batches and writes chain checkpoints. */
   async tick(ms: number): Promise<void> {
     await this.#ingest.advanceWallClockTimeAsync(ms);
     await this.#propagate();
-    for (const driver of this.#readModels) await driver.advanceWallClockTimeAsync(ms);
+    for (const { driver } of this.#readModels) await driver.advanceWallClockTimeAsync(ms);
+    this.#save();
   }
 
   async #propagate(): Promise<void> {
@@ -206,18 +345,86 @@ export class EmbeddedPipeline {
     const fresh = records.slice(link.cursor);
     link.cursor = records.length;
     const inputs = byPartition(fresh.map((r) => ({ key: r.key as Buffer, value: r.value as Buffer, timestamp: r.timestamp, headers: r.headers, partition: r.partition })));
-    for (const topic of link.to) await topic.pipeRecordListAsync(inputs);
+    for (const [i, topic] of link.to.entries()) {
+      const name = (this.#readModels[i] as { name: EmbeddedTopology }).name;
+      const started = performance.now();
+      await topic.pipeRecordListAsync(inputs);
+      this.metrics.processingLatency.observe({ topology: name }, (performance.now() - started) / 1000);
+      this.metrics.recordsIn.inc({ topology: name, topic: link.topic }, inputs.length);
+    }
   }
 
-  /** Records of a topic written by the ingest topology (canonical, dead letters, checkpoints). */
+  #produced(topology: EmbeddedTopology, record: RawTestRecord): void {
+    if (record.kind !== 'dead-letter') {
+      this.metrics.recordProduced(topology, record.topic);
+      return;
+    }
+    const reason = readDeadLetterHeaders(record.headers);
+    this.metrics.recordProduced(topology, record.topic, { stage: reason?.stage ?? 'unknown', code: reason?.code ?? 'UNKNOWN' });
+    // Code, stage and position only: the record itself (and its encrypted payload) stays out of logs.
+    this.#logger.debug({ topology, code: reason?.code, stage: reason?.stage, partition: record.partition, offset: record.offset }, 'record dead-lettered');
+  }
+
+  /**
+   * With a data folder: appends what this run produced since the last save, makes the read models'
+   * state stores durable, and rewrites the sealed vault and feed snapshots. Runs after every batch, so a
+   * stop loses nothing already reported; a kill in the middle of a save can leave the read models one
+   * batch apart from the log (their stores are idempotent for feeds, not for like counts).
+   */
+  #save(): void {
+    const folder = this.#folder;
+    if (folder === undefined) return;
+    const started = performance.now();
+    const topics = this.config.topics;
+    for (const topic of [topics.canonical, topics.checkpoints, topics.deadLetter]) folder.appendTopic(topic, this.#unsaved('ingest', this.#ingest, topic));
+    for (const { name, driver } of this.#readModels) {
+      folder.appendTopic(topics.deadLetter, this.#unsaved(name, driver, topics.deadLetter));
+      driver.flush();
+    }
+    folder.writeSealed(SEALED.vault, this.#vaultStore.snapshot());
+    const feeds: FeedStoresSnapshot = {
+      graph: this.#stores.graph.snapshot(),
+      inboxes: this.#stores.inboxes.snapshot(),
+      notifications: this.#stores.notifications.snapshot(),
+      feedTombstones: this.#stores.feedTombstones.snapshot(),
+      likeTombstones: this.#stores.likeTombstones.snapshot(),
+    };
+    folder.writeSealed(SEALED.feeds, feeds);
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.commitLatency.observe({ topology: 'embedded' }, seconds);
+    this.#logger.debug({ seconds: Math.round(seconds * 1000) / 1000 }, 'state saved to the data folder');
+  }
+
+  /** Records of a driver's topic produced since the last save (offsets continuing the saved ones), and marks them saved. */
+  #unsaved(name: EmbeddedTopology, driver: TopologyTestDriver, topic: string): RawTestRecord[] {
+    const all = driver.readRawRecords(topic);
+    const id = `${name}\u0000${topic}`;
+    const from = this.#savedUpTo.get(id) ?? 0;
+    this.#savedUpTo.set(id, all.length);
+    const fresh = all.slice(from);
+    // The ingest driver's offsets are the topic's; read models number their dead letters apart.
+    return name === 'ingest' ? fresh.map((r) => this.#continued(r)) : fresh;
+  }
+
+  /** The record with its offset moved past what earlier runs wrote to the same partition. */
+  #continued(record: RawTestRecord): RawTestRecord {
+    const base = this.#offsetBase.get(record.topic)?.[record.partition] ?? 0;
+    return base === 0 ? record : { ...record, offset: String(base + Number(record.offset)) };
+  }
+
+  /** Records of a topic written by the ingest topology (canonical, dead letters, checkpoints), earlier runs' included. */
   records(topic: string): readonly RawTestRecord[] {
-    return this.#ingest.readRawRecords(topic);
+    const current = this.#ingest.readRawRecords(topic);
+    const history = this.#history.get(topic) ?? [];
+    if (history.length === 0) return current;
+    return [...history, ...current.map((r) => this.#continued(r))];
   }
 
-  /** Dead letters of every topology. */
+  /** Dead letters of every topology, earlier runs' included. */
   deadLetters(): RawTestRecord[] {
     const topic = this.config.topics.deadLetter;
-    return [this.#ingest, ...this.#readModels].flatMap((d) => (d.topics.includes(topic) ? [...d.readRawRecords(topic)] : []));
+    const drivers = [this.#ingest, ...this.#readModels.map((m) => m.driver)];
+    return [...(this.#history.get(topic) ?? []), ...drivers.flatMap((d) => (d.topics.includes(topic) ? [...d.readRawRecords(topic)] : []))];
   }
 
   canonicalEnvelopes(): CanonicalEnvelope[] {
@@ -238,16 +445,37 @@ export class EmbeddedPipeline {
     return verifier.report();
   }
 
-  /** Counters of the streams engines (late drops, dead letters, records processed). */
-  metrics(): Record<string, unknown> {
-    return { ingest: this.#ingest.metrics, readModels: this.#readModels.map((d) => d.metrics) };
+  /** The figures read at scrape time: state store sizes, chain heads, read-model lag. */
+  #refreshGauges(): void {
+    const drivers: { name: EmbeddedTopology; driver: TopologyTestDriver }[] = [{ name: 'ingest', driver: this.#ingest }, ...this.#readModels];
+    for (const { name, driver } of drivers) {
+      const sizes = new Map<string, number>();
+      for (const task of driver.tasks) for (const store of task.storeNames) sizes.set(store, (sizes.get(store) ?? 0) + (task.getStateStore(store) as unknown as { approximateSize(): number }).approximateSize());
+      for (const [store, entries] of sizes) this.metrics.stateStoreEntries.set({ topology: name, store }, entries);
+    }
+    this.metrics.stateStoreEntries.set({ topology: 'ingest', store: 'vault' }, this.#vaultStore.size);
+    for (const { key, value } of this.#ingest.getKeyValueStore<number, ChainHead>(CHAIN_HEAD_STORE).all() as ReturnType<ReadOnlyKeyValueStore<number, ChainHead>['all']>) {
+      this.metrics.chainHeadSequence.set({ partition: String(key) }, value.sequence);
+    }
+    // Read models consume the canonical log as ingest appends it: what they have not been handed yet is their lag.
+    const produced = this.#ingest.readRawRecords(this.config.topics.canonical);
+    const pending = new Map<number, number>();
+    for (let p = 0; p < this.partitions; p++) pending.set(p, 0);
+    for (let i = this.#canonicalLink.cursor; i < produced.length; i++) {
+      const partition = (produced[i] as RawTestRecord).partition;
+      pending.set(partition, (pending.get(partition) ?? 0) + 1);
+    }
+    for (const { name } of this.#readModels) {
+      for (const [partition, lag] of pending) this.metrics.consumerLag.set({ topology: name, topic: this.config.topics.canonical, partition: String(partition) }, lag);
+    }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#save();
     await this.#ingest.close();
-    for (const driver of this.#readModels) await driver.close();
+    for (const { driver } of this.#readModels) await driver.close();
     await this.vault.close();
     await this.analytics.close();
   }

@@ -5,7 +5,6 @@ import { QuintetError } from '../../core/errors.js';
 import { ApiKeys, MemoryApiKeyStore } from '../../api/api-keys.js';
 import { dashboardBackend, erasureBackend, feedBackend, ingestBackend } from '../../api/backends.js';
 import { ApiServer } from '../../api/server.js';
-import { QuintetMetrics } from '../../core/metrics.js';
 import { runDemo, type DemoReport } from '../../embedded/demo.js';
 import type { EmbeddedPipeline, RawInput } from '../../embedded/pipeline.js';
 import { CanonicalTranslator } from '../../processors/adapters/translator.js';
@@ -56,6 +55,7 @@ function textReport(report: DemoReport): string {
   if (report.generated_by_kind !== undefined) {
     lines.push(`  generated          ${Object.entries(report.generated_by_kind).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
+  if (report.resumed !== undefined) lines.push(`resumed              from the data folder: ${report.resumed.canonical} canonical events of earlier runs`);
   lines.push(`canonical out        ${report.canonical_out}`);
   lines.push(`dead-lettered        ${report.dead_lettered}${report.dead_lettered > 0 ? `  (${Object.entries(report.dead_lettered_by_reason).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
   lines.push(`throughput           ${report.events_per_second} events/s through all four topologies`);
@@ -101,7 +101,7 @@ async function serveEmbedded(pipeline: EmbeddedPipeline): Promise<void> {
       await pipeline.erase(subject);
       return { erased: true };
     }),
-    metrics: new QuintetMetrics(),
+    metrics: pipeline.metrics,
     maxBodyBytes: config.http.maxBodyBytes,
   });
   const port = await server.listen(config.http.port, config.http.host);
@@ -122,7 +122,7 @@ export function register(program: Command): void {
     .option('--in <file>', 'ingest this NDJSON file (any supported format; - for stdin) instead of a generated workload')
     .option('--erase <subject>', 'subject id to erase at the end (default: a generated user)')
     .option('--partitions <n>', 'partitions of the raw and canonical topics (one hash chain each)')
-    .option('--data <dir>', 'keep keys and the analytics database in this folder')
+    .option('--data <dir>', 'keep the state in this folder (keys, vault, chains, feeds, analytics) and continue from it on the next run')
     .option('--json', 'print the report as one JSON object')
     .option('--serve', 'after the report, keep serving the HTTP API on the embedded pipeline (prints an admin key) until Ctrl-C')
     .option('--export <file>', 'also write the canonical log in the `quintet export` NDJSON format (verify it with `quintet verify --in`)')

@@ -19,6 +19,51 @@ import { SortedFeed } from './sorted-feed.js';
 export const DEFAULT_FEED_CAP = 1_000;
 export const DEFAULT_NOTIFICATION_CAP = 500;
 
+/**
+ * The stores' contents as JSON-able data, so that the embedded mode can keep them in its data folder
+ * (`snapshot()` then `restore()` on a fresh store gives the same answers to every read).
+ */
+type SortedFeedData = readonly FeedPosition[];
+type OwnedFeeds = readonly (readonly [string, SortedFeedData])[];
+
+export interface FollowGraphSnapshot {
+  readonly followers: OwnedFeeds;
+  readonly followees: OwnedFeeds;
+  readonly celebrities: readonly string[];
+}
+
+export interface InboxSnapshot {
+  /** [`<kind>\u0000<owner>`, entries] */
+  readonly feeds: OwnedFeeds;
+  readonly items: readonly (readonly [string, readonly FeedItem[]])[];
+}
+
+export interface NotificationSnapshot {
+  readonly feeds: readonly (readonly [
+    string,
+    {
+      readonly index: SortedFeedData;
+      readonly items: readonly NotificationItem[];
+      readonly seen: readonly (readonly [string, number])[];
+      readonly read: readonly (readonly [string, number])[];
+      /** null: no watermark yet (−∞, which JSON cannot hold). */
+      readonly watermarks: { readonly seen: number | null; readonly read: number | null };
+    },
+  ])[];
+  readonly countedIn: readonly (readonly [string, readonly string[]])[];
+}
+
+export type TombstoneSnapshot = readonly (readonly [string, number])[];
+
+const feedsOf = (map: ReadonlyMap<string, SortedFeed>): OwnedFeeds => [...map].map(([owner, feed]) => [owner, feed.entries()] as const);
+
+function restoreFeeds(map: Map<string, SortedFeed>, data: OwnedFeeds): void {
+  map.clear();
+  for (const [owner, entries] of data) map.set(owner, SortedFeed.of(entries));
+}
+
+const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
+
 export class MemoryFollowGraphStore implements FollowGraphStore {
   readonly #followers = new Map<string, SortedFeed>();
   readonly #followees = new Map<string, SortedFeed>();
@@ -63,6 +108,18 @@ export class MemoryFollowGraphStore implements FollowGraphStore {
   async markCelebrity(user: string): Promise<void> {
     feedMember(user, 'x');
     this.#celebrities.add(user);
+  }
+
+  snapshot(): FollowGraphSnapshot {
+    return { followers: feedsOf(this.#followers), followees: feedsOf(this.#followees), celebrities: [...this.#celebrities] };
+  }
+
+  /** Replaces the contents with a snapshot's. */
+  restore(snapshot: FollowGraphSnapshot): void {
+    restoreFeeds(this.#followers, snapshot.followers);
+    restoreFeeds(this.#followees, snapshot.followees);
+    this.#celebrities.clear();
+    for (const user of snapshot.celebrities) this.#celebrities.add(user);
   }
 
   async removeUser(user: string): Promise<void> {
@@ -155,6 +212,17 @@ export class MemoryInboxStore implements InboxStore {
     return removed;
   }
 
+  snapshot(): InboxSnapshot {
+    return { feeds: feedsOf(this.#feeds), items: [...this.#items].map(([author, bodies]) => [author, [...bodies.values()]] as const) };
+  }
+
+  /** Replaces the contents with a snapshot's. */
+  restore(snapshot: InboxSnapshot): void {
+    restoreFeeds(this.#feeds, snapshot.feeds);
+    this.#items.clear();
+    for (const [author, items] of snapshot.items) this.#items.set(author, new Map(items.map((item) => [item.id, item])));
+  }
+
   async eraseSubject(subject: string, followers: readonly string[]): Promise<void> {
     this.#feeds.delete(`inbox\u0000${subject}`);
     this.#feeds.delete(`activity\u0000${subject}`);
@@ -185,6 +253,16 @@ export class MemoryErasureTombstones implements ErasureTombstones {
 
   async erasedAmong(pseudonyms: readonly string[]): Promise<Set<string>> {
     return new Set(pseudonyms.filter((p) => this.#erased.has(p)));
+  }
+
+  snapshot(): TombstoneSnapshot {
+    return [...this.#erased];
+  }
+
+  /** Replaces the contents with a snapshot's. */
+  restore(snapshot: TombstoneSnapshot): void {
+    this.#erased.clear();
+    for (const [pseudonym, at] of snapshot) this.#erased.set(pseudonym, at);
   }
 
   async expire(beforeMs: number): Promise<number> {
@@ -268,6 +346,41 @@ export class MemoryNotificationStore implements NotificationStore {
 
   async markRead(owner: string, target: MarkTarget): Promise<void> {
     this.#mark(owner, target, ['seen', 'read']);
+  }
+
+  snapshot(): NotificationSnapshot {
+    return {
+      feeds: [...this.#feeds].map(
+        ([owner, feed]) =>
+          [
+            owner,
+            {
+              index: feed.index.entries(),
+              items: [...feed.items.values()],
+              seen: [...feed.seen],
+              read: [...feed.read],
+              watermarks: { seen: finiteOrNull(feed.watermarks.seen), read: finiteOrNull(feed.watermarks.read) },
+            },
+          ] as const,
+      ),
+      countedIn: [...this.#countedIn].map(([actor, refs]) => [actor, [...refs]] as const),
+    };
+  }
+
+  /** Replaces the contents with a snapshot's. */
+  restore(snapshot: NotificationSnapshot): void {
+    this.#feeds.clear();
+    for (const [owner, data] of snapshot.feeds) {
+      this.#feeds.set(owner, {
+        index: SortedFeed.of(data.index),
+        items: new Map(data.items.map((item) => [item.id, item])),
+        seen: new Map(data.seen),
+        read: new Map(data.read),
+        watermarks: { seen: data.watermarks.seen ?? Number.NEGATIVE_INFINITY, read: data.watermarks.read ?? Number.NEGATIVE_INFINITY },
+      });
+    }
+    this.#countedIn.clear();
+    for (const [actor, refs] of snapshot.countedIn) this.#countedIn.set(actor, new Set(refs));
   }
 
   async eraseSubject(subject: string): Promise<void> {

@@ -66,6 +66,18 @@ export class SortedFeed {
     return this.#entries.map((e) => e.member);
   }
 
+  /** Every entry, ascending: what a snapshot keeps (see `SortedFeed.of`). */
+  entries(): FeedPosition[] {
+    return this.#entries.map((e) => ({ ...e }));
+  }
+
+  /** A feed holding `entries` (as returned by `entries()`; any order). */
+  static of(entries: readonly FeedPosition[]): SortedFeed {
+    const feed = new SortedFeed();
+    for (const { score, member } of entries) feed.add(score, member);
+    return feed;
+  }
+
   /** Index of the first entry greater than `entry` (ascending order). */
   #insertionIndex(entry: FeedPosition): number {
     let low = 0;

@@ -15,13 +15,36 @@ interface RecordEntry {
   fields: Map<string, string>;
 }
 
+/**
+ * Everything the store holds, as JSON-able data (the embedded mode keeps it in its data folder). Only
+ * keyed hashes, pseudonyms and ciphertext, like the store itself: an erased subject is simply absent.
+ */
+export interface MemoryVaultSnapshot {
+  /** [lookup hash, pseudonym, wrapped data key] */
+  readonly subjects: readonly (readonly [string, string, string])[];
+  /** [pseudonym, lookup hash, encrypted subject, [field id, ciphertext][]] */
+  readonly records: readonly (readonly [string, string, string, readonly (readonly [string, string])[]])[];
+}
+
 export class MemoryVaultStore implements VaultStore {
   readonly #subjects = new Map<string, SubjectEntry>();
   readonly #records = new Map<string, RecordEntry>();
   readonly #pageSize: number;
 
-  constructor(options: { pageSize?: number } = {}) {
+  constructor(options: { pageSize?: number; snapshot?: MemoryVaultSnapshot } = {}) {
     this.#pageSize = options.pageSize ?? 500;
+    for (const [lookupHash, pseudonym, wrappedKey] of options.snapshot?.subjects ?? []) this.#subjects.set(lookupHash, { pseudonym, wrappedKey });
+    for (const [pseudonym, lookupHash, encryptedSubject, fields] of options.snapshot?.records ?? []) {
+      this.#records.set(pseudonym, { lookupHash, encryptedSubject, fields: new Map(fields) });
+    }
+  }
+
+  /** The whole store as data; `new MemoryVaultStore({ snapshot })` gives it back. */
+  snapshot(): MemoryVaultSnapshot {
+    return {
+      subjects: [...this.#subjects].map(([hash, entry]) => [hash, entry.pseudonym, entry.wrappedKey] as const),
+      records: [...this.#records].map(([pseudonym, record]) => [pseudonym, record.lookupHash, record.encryptedSubject, [...record.fields]] as const),
+    };
   }
 
   async resolveOrClaim(claims: readonly VaultClaim[]): Promise<VaultEntry[]> {
