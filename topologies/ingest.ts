@@ -6,10 +6,12 @@
  *     → `translate-pseudonymize` (IngestProcessor: CanonicalTranslator = limits, detect, adapt, validate;
  *        then Pseudonymizer with the PII vault — both for a whole consumed batch in prepareBatch, so the
  *        vault costs two pipelined round trips per batch)
+ *     → `stamp-user-state` (UserStateProcessor: identify events update the profile table `user-profiles`,
+ *        keyed by pseudonym; every event gets the profile as of its event time, Part 1.1)
  *     → `hash-chain` (ChainProcessor: HashChainer, head in the changelogged store `chain-heads`)
  *     → sink `canonical-sink` (topics.canonical, partition = chain partition, CloudEvents headers)
  *   source `erasure-source` (topics.erasureRequests, JSON)
- *     → `erase-subjects` (ErasureProcessor: vault crypto-shredding) → `hash-chain` (privacy.subject.erased)
+ *     → `erase-subjects` (ErasureProcessor: vault crypto-shredding, profiles deleted) → `hash-chain` (privacy.subject.erased)
  *   `hash-chain` → sink `checkpoint-sink` (topics.checkpoints, signed heads, on a wall-clock schedule)
  *   rejects of any step → sink `dead-letter-sink` (topics.deadLetter, key and value encrypted)
  *
@@ -17,9 +19,10 @@
  * canonical partition p, and its head lives in `chain-heads`, whose changelog is written in the same
  * transaction as the chained record (exactly_once): a crash never forks, gaps or repeats a chain.
  * Consequently the canonical partition of an event is its raw partition (producers that key raw events
- * by user keep each user's events in order).
- *
- * Not done here yet: the identify → profile table → user_state_snapshot stamping (Part 1.1).
+ * by user keep each user's events in order). The profile table lives in the same task, so it sees all of
+ * a user's events only when producers key raw events by user, as they must for order anyway: the
+ * internal topics therefore carry no event at all (no repartition), only the stores' changelogs, whose
+ * keys are pseudonyms and whose values hold no raw PII. See docs/pii-vault.md, "User profiles".
  */
 import { QuintetError } from '../core/errors.js';
 import type { DeadLetter } from '../core/result.js';
@@ -40,6 +43,17 @@ import type { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import type { PiiPolicy } from '../processors/pseudonymization/pii-policy.js';
 import { PSEUDONYMIZE_STAGE, Pseudonymizer } from '../processors/pseudonymization/pseudonymizer.js';
 import type { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
+import {
+  applyProfileUpdate,
+  DEFAULT_PROFILE_POLICY,
+  eventTimeMs,
+  isIdentifyEvent,
+  profileSnapshotAt,
+  profileUpdateOf,
+  type ProfilePolicy,
+  type UserProfile,
+} from '../processors/profile/user-profile.js';
+import { DEFAULT_PII_POLICY } from '../processors/pseudonymization/pii-policy.js';
 import { fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../schemas/avro.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
 
@@ -48,6 +62,7 @@ export const INGEST_NODES = {
   erasureSource: 'erasure-source',
   ingest: 'translate-pseudonymize',
   erasure: 'erase-subjects',
+  userState: 'stamp-user-state',
   chain: 'hash-chain',
   canonicalSink: 'canonical-sink',
   checkpointSink: 'checkpoint-sink',
@@ -56,6 +71,8 @@ export const INGEST_NODES = {
 
 /** The changelogged store of chain heads: partition → {sequence, hash, key_id}. */
 export const CHAIN_HEAD_STORE = 'chain-heads';
+/** The changelogged, versioned profile table: pseudonym → UserProfile (allow-listed, non-PII traits). */
+export const USER_PROFILE_STORE = 'user-profiles';
 
 export interface IngestTopics {
   readonly raw: string;
@@ -71,6 +88,8 @@ export interface IngestTopologyOptions {
   /** Shared by all tasks of the process (one Redis connection, one cache). */
   readonly vault: PiiVault;
   readonly policy?: PiiPolicy;
+  /** Which identify traits enter the profile table; default DEFAULT_PROFILE_POLICY (docs/pii-vault.md). */
+  readonly profilePolicy?: ProfilePolicy;
   readonly chainKeys: ChainKeyRing;
   /** Encrypts dead-letter payloads. */
   readonly masterKeys: MasterKeyRing;
@@ -170,7 +189,51 @@ export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown
       context.forward({ key: null, value: out.value, timestamp: record.timestamp, headers: out.headers }, INGEST_NODES.deadLetterSink);
       return;
     }
-    for (const event of outcome.events) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.chain);
+    for (const event of outcome.events) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.userState);
+  }
+}
+
+/**
+ * The stream–table join of Part 1.1: each pseudonymized event is stamped with its actor's profile as it
+ * stood at the event's time; identify events then update the profile (so an identify carries the state
+ * from before itself; its own traits are in its actor details).
+ */
+export class UserStateProcessor implements Processor<unknown, CanonicalEvent, unknown, unknown> {
+  readonly #policy: ProfilePolicy;
+  readonly #piiPolicy: PiiPolicy;
+  #store: KeyValueStore<string, UserProfile> | undefined;
+  #context: ProcessorContext<unknown, unknown> | undefined;
+
+  constructor(policy: ProfilePolicy, piiPolicy: PiiPolicy) {
+    this.#policy = policy;
+    this.#piiPolicy = piiPolicy;
+  }
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.#context = context;
+    this.#store = context.getStateStore<KeyValueStore<string, UserProfile>>(USER_PROFILE_STORE);
+  }
+
+  process(record: StreamRecord<unknown, CanonicalEvent>): void {
+    const event = record.value;
+    const pseudonym = event.actor.pseudonym;
+    const at = pseudonym === undefined ? undefined : eventTimeMs(event);
+    if (pseudonym !== undefined && at !== undefined) {
+      const store = this.#store as KeyValueStore<string, UserProfile>;
+      const profile = store.get(pseudonym);
+      const snapshot = profileSnapshotAt(profile, at);
+      if (snapshot !== undefined) {
+        // The event is this step's own copy (the pseudonymizer returns copies): stamping it in place is safe.
+        const context = (event.context ??= {});
+        const domain = (context.domain_specific ??= {});
+        (domain.analytics ??= {}).user_state_snapshot = snapshot;
+      }
+      if (isIdentifyEvent(event)) {
+        const update = profileUpdateOf(event, at, this.#policy, this.#piiPolicy);
+        if (update !== undefined) store.put(pseudonym, applyProfileUpdate(profile, update, this.#policy));
+      }
+    }
+    (this.#context as ProcessorContext<unknown, unknown>).forward(record, INGEST_NODES.chain);
   }
 }
 
@@ -199,6 +262,8 @@ export class ErasureProcessor implements Processor<Bytes, Bytes, unknown, unknow
       return;
     }
     const erased = await this.#vault.eraseLookupHashes(request.lookup_hashes);
+    const profiles = context.getStateStore<KeyValueStore<string, UserProfile>>(USER_PROFILE_STORE);
+    for (const pseudonym of erased) profiles.delete(pseudonym);
     const event = subjectErasedEvent(request, erased, new Date(context.currentSystemTimeMs()));
     if (event !== undefined) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.chain);
   }
@@ -300,6 +365,7 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
     .addSource(INGEST_NODES.erasureSource, topics.erasureRequests, bytes)
     .addProcessor(INGEST_NODES.ingest, () => new IngestProcessor(options.translator, new Pseudonymizer(options.vault, options.policy), options.masterKeys), INGEST_NODES.rawSource)
     .addProcessor(INGEST_NODES.erasure, () => new ErasureProcessor(options.vault, options.masterKeys), INGEST_NODES.erasureSource)
+    .addProcessor(INGEST_NODES.userState, () => new UserStateProcessor(options.profilePolicy ?? DEFAULT_PROFILE_POLICY, options.policy ?? DEFAULT_PII_POLICY), INGEST_NODES.ingest)
     .addProcessor(
       INGEST_NODES.chain,
       () =>
@@ -311,9 +377,10 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
           canonicalTopic: topics.canonical,
           contentType,
         }),
-      INGEST_NODES.ingest,
+      INGEST_NODES.userState,
       INGEST_NODES.erasure,
     )
+    .addStateStore(Stores.keyValueStore<string, UserProfile>(USER_PROFILE_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Json<UserProfile>() }), INGEST_NODES.userState, INGEST_NODES.erasure)
     .addStateStore(Stores.keyValueStore<number, ChainHead>(CHAIN_HEAD_STORE, { keySerde: Serdes.Long(), valueSerde: Serdes.Json<ChainHead>() }), INGEST_NODES.chain)
     .addSink<string, CanonicalEnvelope>(
       INGEST_NODES.canonicalSink,

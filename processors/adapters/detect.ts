@@ -7,6 +7,7 @@
 import { looksCanonical } from './canonical.js';
 import { hasBinaryCloudEventHeaders, isStructuredCloudEvent } from './cloudevents.js';
 import { isObject, type SourceFormat } from './common.js';
+import { isMixpanelProfileUpdate } from './mixpanel.js';
 import { SEGMENT_TYPES } from './segment.js';
 
 export function detectFormat(payload: unknown, headers: Readonly<Record<string, string>>): SourceFormat | undefined {
@@ -25,6 +26,7 @@ function detectObject(value: unknown): SourceFormat | undefined {
   if (Array.isArray(value.batch)) return 'segment';
   if (typeof value.type === 'string' && SEGMENT_TYPES.has(value.type) && ('userId' in value || 'anonymousId' in value || 'messageId' in value)) return 'segment';
   if (typeof value.event === 'string' && isObject(value.properties)) return 'mixpanel';
+  if (isMixpanelProfileUpdate(value)) return 'mixpanel';
   if (typeof value.event_type === 'string') return 'amplitude';
   if (Array.isArray(value.events) && 'api_key' in value) return 'amplitude';
   if (typeof value.action === 'string' && ('@timestamp' in value || '_document_id' in value || 'actor' in value || 'created_at' in value)) return 'github';

@@ -1,12 +1,15 @@
 /**
- * Mixpanel track event (`{"event": "...", "properties": {...}}`, Ingestion API /track and /import),
- * or an array of them → canonical. Mapping table: docs/adapters.md#mixpanel.
+ * Mixpanel track event (`{"event": "...", "properties": {...}}`, Ingestion API /track and /import), a
+ * profile update (Engage API `{"$distinct_id", "$set" | "$set_once" | "$unset"}`), or an array of them →
+ * canonical. `$identify` events and profile updates are `identify` events (`analytics.user.identified`).
+ * Mapping table: docs/adapters.md#mixpanel.
  */
 import { ok, type StepResult } from '../../core/result.js';
 import type { ActorType, CanonicalEvent, JsonObject } from '../../schemas/canonical-event.js';
 import { TranslationReason } from '../validation/reasons.js';
 import {
   adaptFailure,
+  jsonObject,
   type AdapterContext,
   eventId,
   finishEvent,
@@ -29,12 +32,17 @@ export function adaptMixpanel(payload: unknown, context: AdapterContext): StepRe
   return adaptOneOrBatch(payload, undefined, 'mixpanel batch is empty', (item, at) => adaptOne(item, context, at));
 }
 
+/** An Engage API profile update: `$distinct_id` and at least one of the operations read here. */
+export const isMixpanelProfileUpdate = (value: Record<string, unknown>): boolean =>
+  typeof value.$distinct_id === 'string' && (isObject(value.$set) || isObject(value.$set_once) || Array.isArray(value.$unset));
+
 function adaptOne(message: unknown, context: AdapterContext, at: string): StepResult<CanonicalEvent> {
+  if (isObject(message) && isMixpanelProfileUpdate(message)) return adaptProfileUpdate(message, context, at);
   if (!isObject(message) || typeof message.event !== 'string' || !isObject(message.properties)) {
-    return formatMismatch('mixpanel', 'expected {"event": string, "properties": object}');
+    return formatMismatch('mixpanel', 'expected {"event": string, "properties": object} or a profile update');
   }
   const p = message.properties;
-  const named = mapVendorName(message.event, 'analytics', context, `${at}event`);
+  const named = message.event === '$identify' ? { name: IDENTIFIED } : mapVendorName(message.event, 'analytics', context, `${at}event`);
   if ('kind' in named) return named;
 
   const userId = text(p.$user_id);
@@ -59,7 +67,7 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
       event_timestamp: timestamp,
       observed_timestamp: context.observed,
       source: lib === undefined ? 'mixpanel' : `mixpanel/${encodeURIComponent(lib)}`,
-      action: { name: named.name, type: 'track' },
+      action: { name: named.name, type: message.event === '$identify' ? 'identify' : 'track' },
       actor: { id: actorId, type: actorType, details: actorDetails },
       entity: entityFromProperties(named.name, properties),
       context: {
@@ -75,6 +83,35 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
           'page.referrer', p.$referrer,
         ),
       },
+    }),
+  );
+}
+
+const IDENTIFIED = 'analytics.user.identified';
+
+/**
+ * Engage API profile update → identify event: `$set_once` then `$set` (which wins) as actor details,
+ * `$unset` keys as null (removed from the profile). The reserved `$email`, `$name`, `$phone`... are
+ * personal data like any such key: the vault's policy pseudonymizes them.
+ */
+function adaptProfileUpdate(message: Record<string, unknown>, context: AdapterContext, at: string): StepResult<CanonicalEvent> {
+  const actorId = text(message.$distinct_id);
+  if (actorId === undefined) return adaptFailure(TranslationReason.ACTOR_MISSING, 'mixpanel profile update has no $distinct_id', `${at}$distinct_id`);
+  const timestamp = message.$time === undefined ? context.observed : normalizeTimestamp(message.$time, 'auto');
+  if (timestamp === undefined) return adaptFailure(TranslationReason.TIMESTAMP_INVALID, 'mixpanel $time is not epoch seconds or milliseconds', `${at}$time`);
+  const details: JsonObject = { ...jsonObject(message.$set_once), ...jsonObject(message.$set) };
+  if (Array.isArray(message.$unset)) for (const key of message.$unset) if (typeof key === 'string' && !(key in details)) details[key] = null;
+  const anonymous = actorId.startsWith('$device:');
+  return ok(
+    finishEvent({
+      id: eventId('mixpanel', message.$insert_id),
+      event_timestamp: timestamp,
+      observed_timestamp: context.observed,
+      source: 'mixpanel',
+      action: { name: IDENTIFIED, type: 'identify' },
+      actor: { id: actorId, type: anonymous ? 'anonymous' : 'user', details: Object.keys(details).length === 0 ? undefined : details },
+      entity: { type: 'user' },
+      context: { client: { ip_address: ipOrUndefined(message.$ip) }, attributes: scalarAttributes('mixpanel.operation', 'engage') },
     }),
   );
 }

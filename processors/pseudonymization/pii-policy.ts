@@ -52,6 +52,8 @@ export const FREE_FORM_ROOTS = [
   'entity.details',
   'context.attributes',
   'context.domain_specific.analytics.properties',
+  // A producer may send a snapshot of its own (canonical input); the profile's is stamped after this step.
+  'context.domain_specific.analytics.user_state_snapshot',
   'context.domain_specific.audit.request',
   'context.domain_specific.audit.response',
 ] as const;
