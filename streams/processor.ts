@@ -87,6 +87,13 @@ export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
    * to the processing error handler like errors of `process`.
    */
   flushBatch?(): void | Promise<void>;
+  /**
+   * Optional: called before the task's offsets are committed (every commit interval, before a
+   * rebalance hands the partition over, at close); a processor that keeps output across consumed
+   * batches (the analytics sink) writes it here, and the commit waits for it. An error fails the
+   * commit: the task stops without committing, so the records are read again.
+   */
+  beforeCommit?(): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

@@ -96,6 +96,7 @@ export class StreamTask implements ChangeLogger {
   readonly #nodes: RuntimeNode[] = [];
   readonly #preparers: RuntimeNode[] = [];
   readonly #flushers: RuntimeNode[] = [];
+  readonly #committers: RuntimeNode[] = [];
   readonly #stores = new Map<string, ManagedStateStore>();
   readonly #changelogTopics = new Map<string, string>();
   readonly #offsets = new Map<string, string>();
@@ -148,6 +149,7 @@ export class StreamTask implements ChangeLogger {
       byName.set(name, node);
       this.#nodes.push(node);
       if (node.processor.flushBatch !== undefined) this.#flushers.push(node);
+      if (node.processor.beforeCommit !== undefined) this.#committers.push(node);
     }
     const inputTopics: string[] = [];
     for (const name of sub.nodes) {
@@ -263,8 +265,23 @@ export class StreamTask implements ChangeLogger {
     }
   }
 
-  /** Flushes the stores (durable local state, when a store has any). Call before committing. */
-  flush(): void {
+  /**
+   * Lets processors write what they hold (`beforeCommit`), then flushes the stores (durable local
+   * state, when a store has any). Call before committing. Returns a Promise only if a processor's
+   * write is asynchronous; the engine awaits it before it takes the offsets.
+   */
+  flush(): void | Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const node of this.#committers) {
+      const result = (node.processor.beforeCommit as () => void | Promise<void>)();
+      if (result !== undefined && isThenable(result)) waits.push(Promise.resolve(result));
+    }
+    if (waits.length > 0) return Promise.all(waits).then(() => this.#flushStores());
+    this.#flushStores();
+    return undefined;
+  }
+
+  #flushStores(): void {
     for (const store of this.#stores.values()) store.flush();
   }
 
