@@ -355,7 +355,8 @@ export class EmbeddedPipeline {
   }
 
   #produced(topology: EmbeddedTopology, record: RawTestRecord): void {
-    if (record.kind !== 'dead-letter') {
+    // Dead letters arrive as the runtime's (kind `dead-letter`) or through a topology's own sink node.
+    if (record.kind !== 'dead-letter' && record.topic !== this.config.topics.deadLetter) {
       this.metrics.recordProduced(topology, record.topic);
       return;
     }

@@ -3,11 +3,10 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { QuintetError } from '../../core/errors.js';
 import { ApiKeys, MemoryApiKeyStore } from '../../api/api-keys.js';
-import { dashboardBackend, erasureBackend, feedBackend, ingestBackend } from '../../api/backends.js';
 import { ApiServer } from '../../api/server.js';
+import { embeddedApiBackends } from '../../embedded/api.js';
 import { runDemo, type DemoReport } from '../../embedded/demo.js';
 import type { EmbeddedPipeline, RawInput } from '../../embedded/pipeline.js';
-import { CanonicalTranslator } from '../../processors/adapters/translator.js';
 import { exportLine } from '../../processors/chain/export-format.js';
 import { formatTable } from '../../processors/analytics/dashboards.js';
 import type { ChainCheckpoint } from '../../processors/chain/checkpoint.js';
@@ -92,18 +91,7 @@ async function serveEmbedded(pipeline: EmbeddedPipeline): Promise<void> {
   const config = pipeline.config;
   const keys = new ApiKeys(new MemoryApiKeyStore());
   const admin = await keys.create({ name: 'demo', scopes: ['ingest', 'read', 'admin'] });
-  const server = new ApiServer({
-    keys,
-    ingest: ingestBackend(new CanonicalTranslator({ limits: config.limits }), (records) => pipeline.ingest(records)),
-    feeds: feedBackend(pipeline.vault, pipeline.feedReader),
-    dashboards: dashboardBackend(pipeline.dashboards),
-    erasure: erasureBackend(async (subject) => {
-      await pipeline.erase(subject);
-      return { erased: true };
-    }),
-    metrics: pipeline.metrics,
-    maxBodyBytes: config.http.maxBodyBytes,
-  });
+  const server = new ApiServer({ keys, ...embeddedApiBackends(pipeline) });
   const port = await server.listen(config.http.port, config.http.host);
   process.stderr.write(`serving the HTTP API on http://${config.http.host}:${port} (Ctrl-C stops)\nadmin key for this run: ${admin.key}\n`);
   await new Promise<void>((resolve) => {
