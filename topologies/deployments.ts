@@ -82,6 +82,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
         vault,
         chainKeys: ChainKeyRing.fromConfig(config.secrets.chainKeys),
         masterKeys,
+        partitions: canonicalPartitions,
         ...(config.secrets.signingKey === undefined ? {} : { signer: new CheckpointSigner(signingKeyFromConfig(config.secrets.signingKey)) }),
         canonicalValueSerde: canonicalAvroSerde(config),
       });

@@ -12,6 +12,8 @@
  *     → sink `canonical-sink` (topics.canonical, partition = chain partition, CloudEvents headers)
  *   source `erasure-source` (topics.erasureRequests, JSON)
  *     → `erase-subjects` (ErasureProcessor: vault crypto-shredding, profiles deleted) → `hash-chain` (privacy.subject.erased)
+ *     → sink `profile-erasure-sink` (topics.raw: one authenticated control record per other partition, so
+ *        that every task deletes the erased pseudonyms from its profile table; processors/profile/profile-erasure.ts)
  *   `hash-chain` → sink `checkpoint-sink` (topics.checkpoints, signed heads, on a wall-clock schedule)
  *   rejects of any step → sink `dead-letter-sink` (topics.deadLetter, key and value encrypted)
  *
@@ -39,6 +41,7 @@ import type { CheckpointSigner, ChainCheckpoint } from '../processors/chain/chec
 import { encryptingDeadLetterPayload, sealDeadLetter } from '../processors/dead-letter/dead-letter-record.js';
 import type { StreamTaskOptions } from '../streams/task.js';
 import { parseErasureRequest, subjectErasedEvent } from '../processors/pseudonymization/erasure.js';
+import { isProfileErasureRecord, openProfileErasure, sealProfileErasure } from '../processors/profile/profile-erasure.js';
 import type { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import type { PiiPolicy } from '../processors/pseudonymization/pii-policy.js';
 import { PSEUDONYMIZE_STAGE, Pseudonymizer } from '../processors/pseudonymization/pseudonymizer.js';
@@ -67,6 +70,7 @@ export const INGEST_NODES = {
   canonicalSink: 'canonical-sink',
   checkpointSink: 'checkpoint-sink',
   deadLetterSink: 'dead-letter-sink',
+  profileErasureSink: 'profile-erasure-sink',
 } as const;
 
 /** The changelogged store of chain heads: partition → {sequence, hash, key_id}. */
@@ -98,6 +102,11 @@ export interface IngestTopologyOptions {
   /** Default 60 s. */
   readonly checkpointIntervalMs?: number;
   /**
+   * Partitions of the raw topic (= of the canonical topic). An erasure deletes the subject's profile on
+   * every one of them, through control records on the raw topic. Default 1.
+   */
+  readonly partitions?: number;
+  /**
    * Values of the canonical topic: the registry's Avro serde (confluentAvroSerde with
    * canonicalEventAvroSchema, toAvroRecord/fromAvroRecord) in Kafka mode; default JSON `{event, chain}`.
    */
@@ -107,7 +116,10 @@ export interface IngestTopologyOptions {
 }
 
 type Bytes = Buffer | null;
-type Outcome = { readonly kind: 'ok'; readonly events: CanonicalEvent[] } | DeadLetter;
+type Outcome =
+  | { readonly kind: 'ok'; readonly events: CanonicalEvent[] }
+  | { readonly kind: 'profile-erasure'; readonly pseudonyms: readonly string[] }
+  | DeadLetter;
 
 /** A record for the dead-letter sink: reason in `quintet.dlq.*` headers, the input sealed in the value. */
 interface DeadLetterOut {
@@ -159,7 +171,14 @@ export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown
 
   async #run(records: readonly StreamRecord<Bytes, Bytes>[]): Promise<Outcome[]> {
     const now = (this.#context as ProcessorContext<unknown, unknown>).currentSystemTimeMs();
+    const partition = (this.#context as ProcessorContext<unknown, unknown>).partition;
     const translated: Outcome[] = records.map((record) => {
+      if (isProfileErasureRecord(record.headers)) {
+        const erasure = openProfileErasure(this.#masterKeys, record.value, record.headers);
+        return erasure === undefined || erasure.partition !== partition
+          ? { kind: 'deadLetter', stage: 'decode', code: 'CONTROL_RECORD_INVALID', message: 'control record is malformed, not authentic or misaddressed' }
+          : { kind: 'profile-erasure', pseudonyms: erasure.pseudonyms };
+      }
       if (record.value === null) return { kind: 'deadLetter', stage: 'decode', code: 'EMPTY_VALUE', message: 'raw record has no value' };
       const result = this.#translator.translate({ value: record.value, headers: record.headers }, now);
       return result.kind === 'ok' ? { kind: 'ok', events: result.value } : result.kind === 'deadLetter' ? result : { kind: 'deadLetter', stage: 'adapt', code: 'DROPPED', message: result.reason };
@@ -184,6 +203,11 @@ export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown
     let outcome = this.#outcomes.get(record);
     this.#outcomes.delete(record);
     outcome ??= (await this.#run([record]))[0] as Outcome;
+    if (outcome.kind === 'profile-erasure') {
+      const profiles = context.getStateStore<KeyValueStore<string, UserProfile>>(USER_PROFILE_STORE);
+      for (const pseudonym of outcome.pseudonyms) profiles.delete(pseudonym);
+      return;
+    }
     if (outcome.kind !== 'ok') {
       const out = deadLetterOut(context, this.#masterKeys, outcome, record.key, record.value, INGEST_NODES.ingest);
       context.forward({ key: null, value: out.value, timestamp: record.timestamp, headers: out.headers }, INGEST_NODES.deadLetterSink);
@@ -241,11 +265,13 @@ export class UserStateProcessor implements Processor<unknown, CanonicalEvent, un
 export class ErasureProcessor implements Processor<Bytes, Bytes, unknown, unknown> {
   readonly #vault: PiiVault;
   readonly #masterKeys: MasterKeyRing;
+  readonly #partitions: number;
   #context: ProcessorContext<unknown, unknown> | undefined;
 
-  constructor(vault: PiiVault, masterKeys: MasterKeyRing) {
+  constructor(vault: PiiVault, masterKeys: MasterKeyRing, partitions = 1) {
     this.#vault = vault;
     this.#masterKeys = masterKeys;
+    this.#partitions = partitions;
   }
 
   init(context: ProcessorContext<unknown, unknown>): void {
@@ -262,8 +288,17 @@ export class ErasureProcessor implements Processor<Bytes, Bytes, unknown, unknow
       return;
     }
     const erased = await this.#vault.eraseLookupHashes(request.lookup_hashes);
+    // `quintet erase` shreds the vault itself and names the pseudonyms in the request: both are gone.
+    const gone = [...new Set([...request.pseudonyms, ...erased])];
     const profiles = context.getStateStore<KeyValueStore<string, UserProfile>>(USER_PROFILE_STORE);
-    for (const pseudonym of erased) profiles.delete(pseudonym);
+    for (const pseudonym of gone) profiles.delete(pseudonym);
+    if (gone.length > 0) {
+      for (let partition = 0; partition < this.#partitions; partition++) {
+        if (partition === context.partition) continue;
+        const control = sealProfileErasure(this.#masterKeys, { pseudonyms: gone, partition });
+        context.forward({ key: String(partition), value: control.value, timestamp: record.timestamp, headers: control.headers }, INGEST_NODES.profileErasureSink);
+      }
+    }
     const event = subjectErasedEvent(request, erased, new Date(context.currentSystemTimeMs()));
     if (event !== undefined) context.forward({ key: null, value: event, timestamp: record.timestamp, headers: {} }, INGEST_NODES.chain);
   }
@@ -357,6 +392,8 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
   const valueSerde = options.canonicalValueSerde ?? envelopeJson;
   const contentType = options.contentType ?? (valueSerde.name.includes('avro') ? 'application/avro' : 'application/json');
   const checkpointIntervalMs = options.checkpointIntervalMs ?? 60_000;
+  const partitions = options.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1) throw new QuintetError('TOPOLOGY_INVALID', 'partitions must be a positive integer');
   if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < 1) throw new QuintetError('TOPOLOGY_INVALID', 'checkpointIntervalMs must be a positive integer');
   const bytes = { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), timestampExtractor: recordTimestampExtractor };
 
@@ -364,7 +401,7 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
     .addSource(INGEST_NODES.rawSource, topics.raw, bytes)
     .addSource(INGEST_NODES.erasureSource, topics.erasureRequests, bytes)
     .addProcessor(INGEST_NODES.ingest, () => new IngestProcessor(options.translator, new Pseudonymizer(options.vault, options.policy), options.masterKeys), INGEST_NODES.rawSource)
-    .addProcessor(INGEST_NODES.erasure, () => new ErasureProcessor(options.vault, options.masterKeys), INGEST_NODES.erasureSource)
+    .addProcessor(INGEST_NODES.erasure, () => new ErasureProcessor(options.vault, options.masterKeys, partitions), INGEST_NODES.erasureSource)
     .addProcessor(INGEST_NODES.userState, () => new UserStateProcessor(options.profilePolicy ?? DEFAULT_PROFILE_POLICY, options.policy ?? DEFAULT_PII_POLICY), INGEST_NODES.ingest)
     .addProcessor(
       INGEST_NODES.chain,
@@ -380,7 +417,7 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
       INGEST_NODES.userState,
       INGEST_NODES.erasure,
     )
-    .addStateStore(Stores.keyValueStore<string, UserProfile>(USER_PROFILE_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Json<UserProfile>() }), INGEST_NODES.userState, INGEST_NODES.erasure)
+    .addStateStore(Stores.keyValueStore<string, UserProfile>(USER_PROFILE_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Json<UserProfile>() }), INGEST_NODES.userState, INGEST_NODES.erasure, INGEST_NODES.ingest)
     .addStateStore(Stores.keyValueStore<number, ChainHead>(CHAIN_HEAD_STORE, { keySerde: Serdes.Long(), valueSerde: Serdes.Json<ChainHead>() }), INGEST_NODES.chain)
     .addSink<string, CanonicalEnvelope>(
       INGEST_NODES.canonicalSink,
@@ -396,6 +433,12 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
       INGEST_NODES.ingest,
       INGEST_NODES.erasure,
       INGEST_NODES.chain,
+    )
+    .addSink<string, Buffer>(
+      INGEST_NODES.profileErasureSink,
+      topics.raw,
+      { keySerde: Serdes.String(), valueSerde: Serdes.Bytes(), partitioner: (_topic, key) => Number(key) },
+      INGEST_NODES.erasure,
     );
 }
 
@@ -406,12 +449,14 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
  * outside the processors' control), so that no raw payload reaches the dead-letter topic in clear.
  */
 export function ingestTaskOptions(options: {
-  readonly topics: Pick<IngestTopics, 'canonical' | 'checkpoints' | 'deadLetter'>;
+  readonly topics: Pick<IngestTopics, 'canonical' | 'checkpoints' | 'deadLetter'> & Partial<Pick<IngestTopics, 'raw'>>;
   readonly canonicalPartitions: number;
   readonly checkpointPartitions?: number;
   readonly masterKeys: MasterKeyRing;
 }): Pick<StreamTaskOptions, 'partitionsFor' | 'deadLetterTopic' | 'deadLetterPayload'> {
   const counts = new Map<string, number>([[options.topics.canonical, options.canonicalPartitions]]);
+  // Profile-erasure control records go to every raw partition; the raw topic has the canonical's count.
+  if (options.topics.raw !== undefined) counts.set(options.topics.raw, options.canonicalPartitions);
   if (options.checkpointPartitions !== undefined) counts.set(options.topics.checkpoints, options.checkpointPartitions);
   return {
     partitionsFor: (topic) => counts.get(topic),

@@ -28,7 +28,7 @@ import { MasterKeyRing } from '../../../processors/pseudonymization/vault-crypto
 import { canonicalEventAvroSchema, fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../../../schemas/avro.js';
 import { KafkaStreams } from '../../../streams/kafka/kafka-streams.js';
 import { createLogger } from '../../../core/logger.js';
-import { buildIngestTopology, ingestTaskOptions } from '../../../topologies/ingest.js';
+import { buildIngestTopology, ingestTaskOptions, USER_PROFILE_STORE } from '../../../topologies/ingest.js';
 import { kafkaTopology } from '../../../streams/kafka/kafka-topology.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
 import * as fixtures from '../../unit/adapters/fixtures.js';
@@ -131,6 +131,7 @@ beforeAll(async () => {
     vault: PiiVault.fromConfig(new RedisVaultStore(redis, { prefix: keyPrefix }), config),
     chainKeys: ChainKeyRing.fromConfig(config.secrets.chainKeys),
     masterKeys,
+    partitions: PARTITIONS,
     signer: new CheckpointSigner(signingKeyFromConfig(config.secrets.signingKey)),
     checkpointIntervalMs: 500,
     canonicalValueSerde: confluentAvroSerde<CanonicalEnvelope>(connectSchemaRegistry(config), {
@@ -151,7 +152,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await streams?.close();
-  const internal = [`${applicationId}-chain-heads-changelog`];
+  const internal = [`${applicationId}-chain-heads-changelog`, `${applicationId}-${USER_PROFILE_STORE}-changelog`];
   await admin?.deleteTopics({ topics: [...Object.values(topics), ...internal] }).catch(() => undefined);
   await admin?.deleteGroups([applicationId]).catch(() => undefined);
   await admin?.disconnect();
@@ -251,5 +252,59 @@ describe('ingest topology on Kafka + Redis + registry', () => {
     // The erased subject's pseudonym survives only in the log (orphaned), not in the vault.
     const vaultText = texts.slice(texts.findIndex((t) => t.startsWith(`${keyPrefix}:`))).join('\n');
     expect(vaultText).not.toContain(erasedPseudonym);
+  });
+
+  it('stamps the profile as of event time from a changelogged table, and erasure tombstones it', async () => {
+    const user = `profile-user-${randomBytes(4).toString('hex')}`;
+    const cohort = `cohort-${randomBytes(4).toString('hex')}`;
+    const at = (minute: number): string => `2026-11-28T10:${String(minute).padStart(2, '0')}:00.000Z`;
+    const identify = (minute: number, traits: Record<string, unknown>) =>
+      JSON.stringify({ type: 'identify', userId: user, messageId: `${user}-i-${minute}`, timestamp: at(minute), traits: { cohort, ...traits } });
+    const track = (minute: number) =>
+      JSON.stringify({ type: 'track', event: 'Lesson Started', userId: user, messageId: `${user}-t-${minute}`, timestamp: at(minute), properties: { lesson_id: `l-${minute}` } });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    // Keyed by user: one partition, in order. The minute-5 track is processed after the minute-10 identify.
+    const values = [identify(1, { plan: 'free', email: `${user}@example.com` }), track(2), identify(10, { plan: 'pro' }), track(11), track(5)];
+    await producer.send({ topic: topics.raw, acks: -1, messages: values.map((value) => ({ key: user, value })) });
+    await producer.disconnect();
+
+    const decoder = new CanonicalValueDecoder(config);
+    const mine = await waitFor('the profile user\'s events', async () => {
+      const events = [];
+      for (const r of await readAll(topics.canonical)) {
+        const event = (await decoder.decode(r.value))?.event;
+        if (event?.action.type === 'identify' && event.actor.details?.cohort === cohort) events.push(event);
+        else if (event?.entity?.type === 'lesson' && event.entity.id?.startsWith('l-')) events.push(event);
+      }
+      const pseudonym = events.find((e) => e.action.type === 'identify')?.actor.pseudonym;
+      const own = events.filter((e) => e.actor.pseudonym === pseudonym);
+      return own.length === values.length ? own : undefined;
+    });
+    const snapshots = Object.fromEntries(mine.map((e) => [e.event_timestamp, e.context?.domain_specific?.analytics?.user_state_snapshot]));
+    expect(snapshots).toEqual({
+      [at(1)]: undefined,
+      [at(2)]: { cohort, plan: 'free' },
+      [at(10)]: { cohort, plan: 'free' },
+      [at(11)]: { cohort, plan: 'pro' },
+      [at(5)]: { cohort, plan: 'free' },
+    });
+    const pseudonym = mine[0]?.actor.pseudonym as string;
+
+    // The table is backed by a changelog keyed by pseudonym that holds no raw identifier.
+    const changelogTopic = `${applicationId}-${USER_PROFILE_STORE}-changelog`;
+    const changelog = await readAll(changelogTopic);
+    expect(changelog.map((r) => r.key?.toString())).toContain(pseudonym);
+    const changelogText = changelog.map((r) => `${r.key?.toString() ?? ''} ${r.value?.toString() ?? ''}`).join('\n');
+    expect(changelogText).not.toContain(user);
+    expect(changelogText).toContain(cohort);
+
+    // Erasure tombstones the profile (whichever partition holds it).
+    await eraseSubjects(config, { subjects: [user], publish: true, keyPrefix });
+    await waitFor('the profile tombstone', async () => {
+      const records = (await readAll(changelogTopic)).filter((r) => r.key?.toString() === pseudonym);
+      return records.at(-1)?.value === null ? true : undefined;
+    });
+    expect(await readAll(topics.deadLetter)).toHaveLength(2); // the two bad records of the first test only
   });
 });

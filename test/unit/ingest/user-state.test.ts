@@ -28,6 +28,7 @@ function setup(options: { profilePolicy?: ProfilePolicy; partitions?: number; re
     vault,
     chainKeys,
     masterKeys,
+    partitions: options.partitions ?? 1,
     ...(options.profilePolicy === undefined ? {} : { profilePolicy: options.profilePolicy }),
   });
   const driver = new TopologyTestDriver(topology, {
@@ -193,5 +194,32 @@ describe('user state at the time (driver)', () => {
     const returning = envelopes().at(-1);
     expect(returning?.event.actor.pseudonym).not.toBe(pseudonym);
     expect(snapshotOf(returning)).toBeUndefined();
+  });
+
+  it('erasure reaches the profile on every partition, through authenticated control records', async () => {
+    const { driver, raw, erasure, vault, envelopes } = setup({ partitions: 3 });
+    // Each user's events on its own partition (producers key raw events by user).
+    await raw.pipeRecordListAsync(['u0', 'u1', 'u2'].map((user, partition) => ({ key: user, value: identify(user, 1, { plan: `p-${user}` }), partition })));
+    const pseudonymOf = new Map(envelopes().map((e) => [e.chain?.partition, e.event.actor.pseudonym as string]));
+    const profiles = driver.getKeyValueStore<string, UserProfile>(USER_PROFILE_STORE);
+    for (const partition of [0, 1, 2]) expect(profiles.get(pseudonymOf.get(partition) as string)).toBeDefined();
+
+    // The request arrives on partition 0; u2's profile lives with partition 2.
+    const request = erasureRequest([vault.lookupHashOf({ kind: 'user', id: 'u2' })], []);
+    await erasure.pipeRecordListAsync([{ key: request.request_id, value: JSON.stringify(request), partition: 0 }]);
+    expect(profiles.get(pseudonymOf.get(2) as string)).toBeUndefined();
+    expect(profiles.get(pseudonymOf.get(0) as string)).toBeDefined();
+    expect(profiles.get(pseudonymOf.get(1) as string)).toBeDefined();
+    // The control records went to the other partitions and hold pseudonyms only.
+    const control = driver.readRawRecords(topics.raw).filter((r) => r.headers['quintet-control'] !== undefined);
+    expect(control.map((r) => r.partition).sort()).toEqual([1, 2]);
+    expect(control.map((r) => r.value?.toString()).join()).not.toContain('u2');
+    expect(driver.readRawRecords(topics.deadLetter)).toEqual([]);
+
+    // A forged control record (no valid MAC) deletes nothing and is dead-lettered.
+    const forged = JSON.stringify({ pseudonyms: [pseudonymOf.get(1)], partition: 1 });
+    await raw.pipeRecordListAsync([{ key: 'x', value: forged, partition: 1, headers: { 'quintet-control': 'profile-erasure.v1', 'quintet-control-mac': `m1.${'0'.repeat(64)}` } }]);
+    expect(profiles.get(pseudonymOf.get(1) as string)).toBeDefined();
+    expect(driver.readRawRecords(topics.deadLetter).map((r) => r.headers['quintet.dlq.code'])).toEqual(['CONTROL_RECORD_INVALID']);
   });
 });
