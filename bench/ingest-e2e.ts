@@ -91,6 +91,8 @@ export interface ProcessRun {
   /** Resident set sampled when half of the input had been committed, and at the end. */
   readonly rssHalfwayMb: number;
   readonly rssEndMb: number;
+  /** Seconds from the start signal until the first offsets were committed (group join, assignment, first transaction). */
+  readonly startupSeconds: number;
 }
 
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -139,10 +141,12 @@ async function measureProcess(
     ]);
     const pid = child.pid as number;
     let rssHalfwayMb: number | undefined;
+    let firstCommit: number | undefined;
     const sampler = setInterval(() => {
       if (rssHalfwayMb !== undefined) return;
       void committedTotal(admin, input.groupId, input.topic)
         .then((done) => {
+          if (firstCommit === undefined && done > 0) firstCommit = performance.now();
           if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = procStatusMb(pid, 'VmRSS');
         })
         .catch(() => undefined);
@@ -155,7 +159,8 @@ async function measureProcess(
     const seconds = (performance.now() - started) / 1000;
     const rssEndMb = procStatusMb(pid, 'VmRSS');
     const rssPeakMb = procStatusMb(pid, 'VmHWM');
-    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb };
+    const startupSeconds = ((firstCommit ?? performance.now()) - started) / 1000;
+    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb, startupSeconds };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -313,6 +318,8 @@ export async function runKafkaStreamsPeer(
   }
 }
 
+const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
+
 function ratioFigure(name: string, what: string, ours: readonly number[], theirs: readonly number[], notes: string): Figure {
   const pairs = ours.map((value, i) => value / (theirs[i] as number));
   const oursMedian = summarize(name, 'events/s', ours).value;
@@ -371,7 +378,7 @@ export const suite: BenchSuite = {
           ...e2e,
           baseline: { name: 'bare kafkajs consume-produce loop (exactly_once)', value: bareMedian },
           ratio: e2e.value / bareMedian,
-          notes: `quintet run ingest in its own process (Redis vault, Avro via the registry), generator mix; ${setting}`,
+          notes: `quintet run ingest in its own process (Redis vault, Avro via the registry), generator mix; ${setting}; seconds to first commit: ${startups(quintet)}`,
         },
         ratioFigure('ingest.e2e.ratio_to_bare', 'bare kafkajs consume-produce loop (exactly_once)', rates(quintet), bare, `generator mix; ${setting}`),
         summarize('ingest.memory_rss_mb', 'MiB', quintet.map((r) => r.rssPeakMb), {
@@ -385,7 +392,7 @@ export const suite: BenchSuite = {
           'Kafka Streams 4.4 (Java 17) canonicalize peer, exactly_once_v2, 1 stream thread',
           rates(quintetCanonical),
           rates(kafkaStreams),
-          `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB`,
+          `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: quintet ${startups(quintetCanonical)}, Kafka Streams ${startups(kafkaStreams)}`,
         ),
       ];
     } finally {
