@@ -239,8 +239,10 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
+  async (error: unknown) => {
     log(`error: ${(error as Error).stack ?? String(error)}`);
+    // Never leave the private stack running behind a failed start (CI tears down only the shared one).
+    if (options.keep !== true) await new PrivateStack().command('down').catch(() => undefined);
     process.exit(2);
   },
 );
