@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { QuintetConfig } from '../core/config.js';
+import type { QuintetMetrics } from '../core/metrics.js';
 import { QuintetError } from '../core/errors.js';
 import { ClickHouseEventWriter } from '../connectors/clickhouse/analytics-store.js';
 import { ClickHouseServer, connectionOptionsFrom } from '../connectors/clickhouse/server.js';
@@ -64,7 +65,11 @@ const disconnect = async (redis: Redis): Promise<void> => {
   await redis.quit().catch(() => redis.disconnect());
 };
 
-export async function openDeployment(name: TopologyName, config: QuintetConfig): Promise<Deployment> {
+/** The store with its batch writes timed as sink batches, when metrics are given. */
+const timedBatches = <S extends object>(store: S, method: keyof S & string, sink: string, metrics: QuintetMetrics | undefined): S => metrics?.instrumentBatches(store, method, sink) ?? store;
+
+/** `metrics`: the vault's cache and the sinks' batches are reported there (the engine reports the rest). */
+export async function openDeployment(name: TopologyName, config: QuintetConfig, metrics?: QuintetMetrics): Promise<Deployment> {
   const applicationId = `${config.streams.applicationId}-${name}`;
   const keys = { keyPrefix: config.redis.keyPrefix };
   const canonicalTopic = config.topics.canonical;
@@ -75,6 +80,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
       const canonicalPartitions = await admin.partitionCount(config.topics.canonical).finally(() => admin.close());
       const redis = createVaultRedis(config, { connectionName: `quintet-${name}` });
       const vault = PiiVault.fromConfig(new RedisVaultStore(redis, { prefix: config.redis.keyPrefix }), config);
+      metrics?.observeVault(vault);
       const masterKeys = MasterKeyRing.fromConfig(config.secrets.masterKeys);
       const plain = buildIngestTopology({
         topics: config.topics,
@@ -95,7 +101,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
         canonicalTopic,
         stores: {
           graph: new RedisFollowGraphStore(redis, DEFAULT_CELEBRITY_THRESHOLD, keys),
-          inboxes: new RedisInboxStore(redis, undefined, keys),
+          inboxes: timedBatches(new RedisInboxStore(redis, undefined, keys), 'writeBatch', 'inboxes', metrics),
           tombstones: new RedisErasureTombstones(redis, keys),
         },
         keySerde: Serdes.String() as Serde<unknown>,
@@ -107,7 +113,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
       const redis = createFeedRedis(config, { connectionName: `quintet-${name}` });
       const topology = buildLikesTopology({
         canonicalTopic,
-        stores: { notifications: new RedisNotificationStore(redis, undefined, keys), tombstones: new RedisErasureTombstones(redis, keys) },
+        stores: { notifications: timedBatches(new RedisNotificationStore(redis, undefined, keys), 'upsertBatch', 'notifications', metrics), tombstones: new RedisErasureTombstones(redis, keys) },
         keySerde: Serdes.String() as Serde<unknown>,
         valueSerde: canonicalAvroSerde(config),
       });
@@ -120,6 +126,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig):
         keySerde: Serdes.String() as Serde<unknown>,
         valueSerde: canonicalAvroSerde(config),
         store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(clickhouse) },
+        ...(metrics === undefined ? {} : { onWritten: (batch) => metrics.sinkBatch('clickhouse', batch.rows, batch.seconds) }),
       });
       return { name, applicationId, topology, close: () => clickhouse.close() };
     }

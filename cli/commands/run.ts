@@ -19,6 +19,7 @@ import { PiiVault } from '../../processors/pseudonymization/pii-vault.js';
 import { KafkaStreams } from '../../streams/kafka/kafka-streams.js';
 import { isTopologyName, openDeployment, TOPOLOGY_NAMES, type Deployment } from '../../topologies/deployments.js';
 import { configFor } from '../context.js';
+import { instrumentedTopology, observeRunningTopologies, type RunningTopology } from '../topology-metrics.js';
 import { eraseSubjects } from './erase.js';
 import { apiKeyFile } from './keys.js';
 
@@ -60,15 +61,18 @@ export async function runTopologies(config: QuintetConfig, names: readonly strin
   const metrics = new QuintetMetrics({ defaultMetrics: true });
   const closers: Closer[] = [];
   const running: KafkaStreams[] = [];
+  const observed: RunningTopology[] = [];
+  closers.push(observeRunningTopologies(metrics, config, () => observed));
   const shutdown = async () => {
     for (const close of closers.reverse()) await close().catch((error: unknown) => logger.error({ code: (error as QuintetError).code }, 'shutdown step failed'));
   };
   try {
     for (const name of wanted) {
       if (!isTopologyName(name)) continue;
-      const deployment: Deployment = await openDeployment(name, config);
+      const deployment: Deployment = await openDeployment(name, config, metrics);
       closers.push(() => deployment.close());
-      const streams = new KafkaStreams(deployment.topology, {
+      const topology = instrumentedTopology(deployment.topology, metrics, name, config.topics.deadLetter);
+      const streams = new KafkaStreams(topology, {
         config,
         applicationId: deployment.applicationId,
         logger: logger.child({ topology: name }),
@@ -82,6 +86,8 @@ export async function runTopologies(config: QuintetConfig, names: readonly strin
       });
       await streams.start();
       running.push(streams);
+      const inputTopics = [...new Set(topology.metadata(deployment.applicationId).subtopologies.flatMap((s) => s.sourceTopics))];
+      observed.push({ name, applicationId: deployment.applicationId, streams, inputTopics });
       logger.info({ topology: name, applicationId: deployment.applicationId }, 'topology started');
     }
     const api = wanted.includes('api') ? await kafkaApi(config, closers) : {};

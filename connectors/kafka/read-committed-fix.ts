@@ -9,12 +9,10 @@
  * comes too late, and the start of an aborted transaction is delivered as if committed (seen on
  * Kafka 4.4: a repartition topic read with read_committed returned 113 aborted records).
  *
- * The fix rewrites each fetched partition's list so that kafkajs' algorithm becomes exact: every
- * entry's `firstOffset` is moved to the first record of that producer's aborted transaction present
- * in this response (each such record is distinct, so one activation per record suffices), entries
- * with no record in the response are dropped, and the list is sorted. It wraps
- * `Broker.prototype.fetch`, a method looked up at call time, so it applies even if kafkajs was loaded
- * before this module. Applied once per process, idempotently.
+ * The fix decides which records are aborted as the Java consumer does (`abortedRecordOffsets`) and
+ * rewrites each fetched partition so that kafkajs' filter drops exactly those (`markAbortedRecords`).
+ * It wraps `Broker.prototype.fetch`, a method looked up at call time, so it applies even if kafkajs
+ * was loaded before this module. Applied once per process, idempotently.
  */
 import { createRequire } from 'node:module';
 
@@ -38,46 +36,78 @@ interface FetchedPartition {
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 const PATCHED = Symbol.for('quintet.kafkajs.readCommittedFix');
 
+/** A producer id no broker hands out: aborted records are moved to it so that kafkajs drops exactly them. */
+export const ABORTED_PRODUCER = '-2';
+
 /**
- * Rewrites `abortedTransactions` for kafkajs' one-pass filter (exported for tests): for each aborted
- * transaction, in offset order of the records, the offset of its first record in `messages`.
+ * The offsets of the aborted transactional records in one fetched partition, computed as the Java
+ * consumer does (exported for tests): aborted transactions are taken in order of their first offset;
+ * a transaction becomes active for its producer once a record at or after its first offset is reached
+ * (whatever the producer of that record), and stops at that producer's abort marker. While a producer
+ * is active, its transactional data records are aborted.
+ *
+ * Activating at the producer's own first record instead (the previous version of this fix) was wrong
+ * when a fetch starts between an aborted transaction's last record and its abort marker (a fetch cut
+ * by maxBytes there): the transaction was then matched to the producer's *next* transaction — a
+ * committed one — which was dropped as aborted. The streams engine lost whole repartition
+ * transactions that way after a crash (docs/kafka-engine.md).
  */
-export function alignAbortedTransactions(aborted: readonly AbortedTransaction[], messages: readonly FetchedMessage[]): AbortedTransaction[] {
-  if (aborted.length === 0 || messages.length === 0) return [];
-  // Per producer, its aborted transactions' first offsets in ascending order.
-  const pending = new Map<string, bigint[]>();
-  for (const entry of aborted) {
-    const list = pending.get(String(entry.producerId)) ?? [];
-    list.push(BigInt(entry.firstOffset));
-    pending.set(String(entry.producerId), list);
-  }
-  for (const list of pending.values()) list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const inAborted = new Set<string>();
-  const aligned: AbortedTransaction[] = [];
+export function abortedRecordOffsets(aborted: readonly AbortedTransaction[], messages: readonly FetchedMessage[]): Set<string> {
+  const result = new Set<string>();
+  if (aborted.length === 0 || messages.length === 0) return result;
+  const pending = aborted
+    .map((entry) => ({ producerId: String(entry.producerId), firstOffset: BigInt(entry.firstOffset) }))
+    .sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  let next = 0;
+  const active = new Set<string>();
   for (const message of messages) {
+    const offset = BigInt(message.offset);
+    while (next < pending.length && (pending[next] as { firstOffset: bigint }).firstOffset <= offset) {
+      active.add((pending[next] as { producerId: string }).producerId);
+      next += 1;
+    }
     const context = message.batchContext;
     if (context === undefined) continue;
     const producer = String(context.producerId);
     if (message.isControlRecord === true) {
-      if (message.key !== undefined && message.key !== null && Buffer.from(message.key).equals(ABORT_MARKER_KEY)) inAborted.delete(producer);
+      if (message.key !== undefined && message.key !== null && Buffer.from(message.key).equals(ABORT_MARKER_KEY)) active.delete(producer);
       continue;
     }
-    if (!context.inTransaction || inAborted.has(producer)) continue;
-    const starts = pending.get(producer);
-    if (starts === undefined || starts.length === 0) continue;
-    const offset = BigInt(message.offset);
-    // Transactions of this producer that started at or before this record and are not yet matched.
-    let matched = false;
-    while (starts.length > 0 && (starts[0] as bigint) <= offset) {
-      starts.shift();
-      matched = true;
-    }
-    if (matched) {
-      inAborted.add(producer);
-      aligned.push({ producerId: context.producerId, firstOffset: message.offset });
-    }
+    if (context.inTransaction && active.has(producer)) result.add(message.offset);
   }
-  return aligned;
+  return result;
+}
+
+/**
+ * Rewrites a fetched partition so that kafkajs' own filter drops exactly the aborted records: each
+ * aborted record gets a copy of its batch context with the producer id ABORTED_PRODUCER, and the
+ * aborted-transaction list becomes that one producer, active from the first record on (it has no
+ * abort marker, so it stays active). Offsets and control records are untouched, so kafkajs' batch
+ * positions (first/last offset, empty-due-to-filtering) are the same as before.
+ */
+export function markAbortedRecords(partition: FetchedPartition): void {
+  const aborted = partition.abortedTransactions;
+  const messages = partition.messages;
+  if (aborted === undefined || aborted.length === 0 || messages === undefined) return;
+  const offsets = abortedRecordOffsets(aborted, messages);
+  if (offsets.size === 0) {
+    partition.abortedTransactions = [];
+    return;
+  }
+  const marked = new Map<object, { producerId: string; inTransaction: boolean }>();
+  partition.messages = messages.map((message) => {
+    const context = message.batchContext;
+    if (context === undefined || !offsets.has(message.offset)) return message;
+    let abortedContext = marked.get(context);
+    if (abortedContext === undefined) {
+      abortedContext = { ...context, producerId: ABORTED_PRODUCER, inTransaction: true };
+      marked.set(context, abortedContext);
+    }
+    // No key: kafkajs takes any record keyed 0x00000000 for an abort marker, which would end the
+    // sentinel's transaction; the record is dropped anyway.
+    return { ...message, key: null, batchContext: abortedContext };
+  });
+  partition.abortedTransactions = [{ producerId: ABORTED_PRODUCER, firstOffset: '0' }];
 }
 
 export function installReadCommittedFix(): void {
@@ -91,7 +121,7 @@ export function installReadCommittedFix(): void {
     for (const topic of response.responses ?? []) {
       for (const partition of topic.partitions ?? []) {
         if (Array.isArray(partition.abortedTransactions) && partition.abortedTransactions.length > 0 && Array.isArray(partition.messages)) {
-          partition.abortedTransactions = alignAbortedTransactions(partition.abortedTransactions, partition.messages);
+          markAbortedRecords(partition);
         }
       }
     }

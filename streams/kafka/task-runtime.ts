@@ -208,10 +208,13 @@ export class TaskRuntime {
     this.throwIfSendFailed();
   }
 
-  /** Waits until the bytes in flight drop to `bytes` or below. */
+  /**
+   * Waits until the bytes in flight drop to `bytes` or below. A send failure is left for the next
+   * commit (`awaitSends`) to throw: consuming it here would let that commit succeed without the
+   * records of the failed send.
+   */
   async awaitInFlightBelow(bytes: number): Promise<void> {
-    while (this.#inFlightBytes > bytes && this.#inFlight.size > 0) await Promise.race([...this.#inFlight]);
-    this.throwIfSendFailed();
+    while (this.#inFlightBytes > bytes && this.#inFlight.size > 0 && this.#sendFailure === undefined) await Promise.race([...this.#inFlight]);
   }
 
   throwIfSendFailed(): void {

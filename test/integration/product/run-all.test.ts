@@ -188,6 +188,49 @@ describe('quintet run all (Kafka mode, every topology and the HTTP API)', () => 
     expect((JSON.parse(raw.stdout) as { clean: boolean }).clean).toBe(false);
   }, 240_000);
 
+  it('serves /metrics for every topology, figures that move with traffic, naming no subject', async () => {
+    const scrape = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${apiKey}` } });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const total = (metric: string, labels: Record<string, string> = {}) =>
+        text
+          .split('\n')
+          .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+          .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+          .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      return { text, total };
+    };
+    const first = await scrape();
+    const canonical = `${name}.canonical`;
+    expect(first.total('quintet_records_in_total', { topology: 'ingest' })).toBeGreaterThanOrEqual(EVENTS);
+    expect(first.total('quintet_records_out_total', { topology: 'ingest', topic: canonical })).toBeGreaterThanOrEqual(EVENTS - workload.expected.invalid);
+    expect(first.total('quintet_dead_letters_total', { topology: 'ingest' })).toBeGreaterThanOrEqual(workload.expected.invalid);
+    for (const topology of ['ingest', 'feeds', 'likes', 'analytics']) {
+      expect(first.total('quintet_processing_latency_seconds_count', { topology }), topology).toBeGreaterThan(0);
+      expect(first.text.includes(`quintet_consumer_lag{topology="${topology}"`), `lag of ${topology}`).toBe(true);
+    }
+    expect(first.total('quintet_commit_latency_seconds_count')).toBeGreaterThan(0);
+    expect(first.total('quintet_state_store_entries', { topology: 'ingest', store: 'chain-heads' })).toBe(3);
+    expect(first.total('quintet_vault_cache_requests_total', { result: 'hit' })).toBeGreaterThan(0);
+    for (const sink of ['clickhouse', 'inboxes', 'notifications']) expect(first.total('quintet_sink_batch_rows_count', { sink }), sink).toBeGreaterThan(0);
+    for (const partition of ['0', '1', '2']) expect(first.text.includes(`quintet_chain_head_sequence{partition="${partition}"}`)).toBe(true);
+    expect(first.text.includes('# TYPE quintet_late_records_dropped_total counter')).toBe(true);
+
+    const more = generateWorkload({ events: 40, seed: SEED + 1 }).events.filter((e) => e.kind !== 'invalid').map((e) => JSON.parse(e.value) as unknown);
+    expect((await api('/v1/events', { method: 'POST', body: more })).status).toBeLessThan(300);
+    const before = first.total('quintet_chain_head_sequence');
+    const second = await until('the chain heads to move', async () => {
+      const next = await scrape();
+      return next.total('quintet_chain_head_sequence') > before ? next : undefined;
+    });
+    expect(second.total('quintet_records_in_total', { topology: 'ingest' })).toBeGreaterThan(first.total('quintet_records_in_total', { topology: 'ingest' }));
+    expect(second.total('quintet_records_out_total', { topic: canonical })).toBeGreaterThan(first.total('quintet_records_out_total', { topic: canonical }));
+
+    const identifiers = workload.users.flatMap((u) => [u.id, u.email, u.name, u.ip]);
+    expect(identifiers.filter((identifier) => first.text.includes(identifier) || second.text.includes(identifier))).toEqual([]);
+  }, 120_000);
+
   it('stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child?.kill('SIGTERM');
