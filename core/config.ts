@@ -88,6 +88,10 @@ export interface QuintetConfig {
     readonly maxDepth: number;
     readonly maxStringLength: number;
   };
+  readonly profile: {
+    /** Identify traits (non-PII) that enter the user profile table and its snapshots (docs/pii-vault.md). */
+    readonly traits: readonly string[];
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -174,6 +178,13 @@ const brokerList: Parser = (raw, key) => {
   }
   return brokers;
 };
+const nameList: Parser = (raw, key) => {
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  return names.every((n) => /^[A-Za-z0-9$_.-]{1,64}$/.test(n)) ? names : fail(key, raw, 'a comma-separated list of names ([A-Za-z0-9$_.-], at most 64 characters each)');
+};
 const topicName: Parser = (raw, key) =>
   /^[A-Za-z0-9._-]{1,249}$/.test(raw.trim()) ? raw.trim() : fail(key, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
 
@@ -249,6 +260,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('limits.maxProperties', 'QUINTET_MAX_PROPERTIES', '255', integer(1, 100_000), 'Most keys in any one properties/attributes object.'),
   key('limits.maxDepth', 'QUINTET_MAX_DEPTH', '16', integer(2, 256), 'Deepest JSON nesting accepted.'),
   key('limits.maxStringLength', 'QUINTET_MAX_STRING_LENGTH', '8192', integer(16, 16 * 1024 * 1024), 'Longest string value accepted.'),
+  key(
+    'profile.traits',
+    'QUINTET_PROFILE_TRAITS',
+    'plan,payment_plan,subscription_plan,subscription_status,signup_type,signup_source,ab_test_group,experiment_group,cohort,role,account_type,account_status,tier,industry,company_size,language,locale,timezone,country,created_at',
+    nameList,
+    'Identify traits kept in the user profile and stamped as user_state_snapshot (never PII: keys the PII policy matches are refused). Empty: no profile.',
+  ),
   key('http.host', 'QUINTET_HTTP_HOST', '127.0.0.1', text, 'HTTP API listen address.'),
   key('http.port', 'QUINTET_HTTP_PORT', '8080', integer(0, 65_535), 'HTTP API port (0 picks a free one).'),
   key('http.maxBodyBytes', 'QUINTET_HTTP_MAX_BODY_BYTES', String(5 * 1024 * 1024), integer(1024, 512 * 1024 * 1024), 'Largest HTTP request body.'),
@@ -381,6 +399,7 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
       maxDepth: get('limits.maxDepth'),
       maxStringLength: get('limits.maxStringLength'),
     },
+    profile: { traits: get('profile.traits') },
     http: {
       host: get('http.host'),
       port: get('http.port'),

@@ -31,6 +31,7 @@ import { createKafkaClient } from '../connectors/kafka/client.js';
 import { buildAnalyticsTopology } from './analytics.js';
 import { buildFeedsTopology } from './feeds.js';
 import { buildIngestTopology, ingestTaskOptions } from './ingest.js';
+import { defineProfilePolicy } from '../processors/profile/user-profile.js';
 import { buildLikesTopology } from './likes.js';
 
 export const TOPOLOGY_NAMES = ['ingest', 'feeds', 'likes', 'analytics'] as const;
@@ -89,6 +90,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig, 
         chainKeys: ChainKeyRing.fromConfig(config.secrets.chainKeys),
         masterKeys,
         partitions: canonicalPartitions,
+        profilePolicy: defineProfilePolicy({ allowedTraits: config.profile.traits }),
         ...(config.secrets.signingKey === undefined ? {} : { signer: new CheckpointSigner(signingKeyFromConfig(config.secrets.signingKey)) }),
         canonicalValueSerde: canonicalAvroSerde(config),
       });
