@@ -1,45 +1,80 @@
 /**
- * Analytics speed on the real ClickHouse of the local stack:
- * - `analytics.rows_per_s`: canonical events → rows → JSONEachRow → BatchingSink (50k-row batches) →
- *   ClickHouse, end to end, beside a row-by-row insert loop (one INSERT per row) measured in the same run;
- * - `analytics.insert_format.*`: the insert encodings the client offers, on the same rows: the client's own
- *   JSONEachRow serialization of objects (baseline), pre-encoded JSONEachRow lines (what the sink uses) and
- *   pre-encoded TabSeparated;
- * - `analytics.dashboard.<name>.latency_ms`: each dashboard over one million events.
+ * Analytics speed on the real ClickHouse (and schema registry) of the local stack.
+ *
+ * - `analytics.rows_per_s`: canonical-topic records (Confluent-framed Avro, as on the topic) → the
+ *   analytics topology on the streams task (Avro decode → row → BatchingSink → insert) → ClickHouse
+ *   (`events` and its two materialized views), one million events; consumed batches of 2 000 records
+ *   (kafkajs' 1 MiB fetch) and a commit (the pre-commit flush) every second. Beside it, a row-by-row
+ *   insert loop (one INSERT per row) measured in the same run.
+ * - `analytics.previous_pipeline.rows_per_s` and `analytics.speedup_vs_previous`: the same input
+ *   through the path as it was before (full Avro decode with JSON parsing of the free-form fields,
+ *   JSONEachRow, one insert per consumed batch), interleaved with the shipped path; the speedup is the
+ *   median of the paired per-round ratios.
+ * - `analytics.insert_format.*`: the whole path with each insert format (RowBinary, TabSeparated,
+ *   JSONEachRow), interleaved; JSONCompactEachRow is not measured because 18.16 does not read it.
+ * - `analytics.stage.*`: CPU-only costs of each step, to see where the time goes.
+ * - `analytics.dashboard.<name>.latency_ms`: each dashboard over the one million events.
+ *
+ * Events are the synthetic mix with what real canonical events carry beside the analytics fields
+ * (a client user agent, analytics properties and entity details as JSON text, the chain link).
  */
-import { Readable } from 'node:stream';
-import { ClickHouseDashboardBackend, ClickHouseEventWriter } from '../connectors/clickhouse/analytics-store.js';
+import { ClickHouseDashboardBackend, ClickHouseEventWriter, encodeInsertBody } from '../connectors/clickhouse/analytics-store.js';
 import { migrate } from '../connectors/clickhouse/migrations.js';
-import { ClickHouseServer, connectionOptionsFrom, type ClickHouseConnectionOptions } from '../connectors/clickhouse/server.js';
+import { ClickHouseServer, connectionOptionsFrom, type ClickHouseConnectionOptions, type InsertFormat } from '../connectors/clickhouse/server.js';
 import { sqlIdentifier } from '../connectors/clickhouse/sql-literal.js';
-import { loadConfig } from '../core/config.js';
-import { ANALYTICS_COLUMNS, encodeJsonEachRow, toAnalyticsRow, type AnalyticsRow } from '../processors/analytics/analytics-row.js';
-import { BatchingSink } from '../processors/analytics/batching-sink.js';
+import { connectSchemaRegistry } from '../connectors/schema-registry/client.js';
+import { loadConfig, type QuintetConfig } from '../core/config.js';
+import { toAnalyticsRow, type AnalyticsRow } from '../processors/analytics/analytics-row.js';
+import type { CanonicalEnvelopeValue, FlushPolicy } from '../processors/analytics/analytics-sink-processor.js';
 import { DASHBOARDS, DashboardRunner } from '../processors/analytics/dashboards.js';
 import { syntheticEvents } from '../processors/analytics/synthetic-events.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
+import type { ConsumedRecord } from '../streams/records.js';
+import { Serdes, type Serde } from '../streams/serdes.js';
+import { StreamTask } from '../streams/task.js';
+import { analyticsCanonicalSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
+import { canonicalAvroSerde } from '../topologies/deployments.js';
 import { summarize, type BenchSuite, type Figure } from './figures.js';
 
 const MILLION = 1_000_000;
 const START = Date.UTC(2026, 9, 1);
 const SPAN = 56 * 86_400_000;
+/** Records per consumed batch: kafkajs' default 1 MiB fetch of ~500-byte canonical records. */
+const FETCH_RECORDS = 2_000;
+const COMMIT_INTERVAL_MS = 1_000;
+const TOPIC = 'quintet-bench-analytics.canonical';
 
-function* rows(count: number, seed: number): Generator<AnalyticsRow> {
-  let offset = 0;
-  for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000 })) {
-    const row = toAnalyticsRow(event, { partition: offset % 8, offset: String(offset) });
-    offset += 1;
-    if (row.kind === 'ok') yield row.value;
-  }
+/** A synthetic event with the fields analytics does not store but a real canonical event carries. */
+function realistic(event: CanonicalEvent, i: number): CanonicalEvent {
+  return {
+    ...event,
+    entity: { ...event.entity, details: { title: `Post ${i % 977}`, tags: ['news', 'sport'], words: 120 + (i % 300) } },
+    context: {
+      ...event.context,
+      client: { user_agent: 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0' },
+      domain_specific: { analytics: { properties: { path: `/p/${i % 50}`, referrer: 'https://example.com/landing?utm_source=mail', plan: 'pro', experiment: 'b' } } },
+    },
+  };
 }
 
-/** TabSeparated text of a row: `\`, tab and newline escaped, NULL as \N. Bench-only alternative encoding. */
-function encodeTabSeparated(row: AnalyticsRow): string {
-  return ANALYTICS_COLUMNS.map((column) => {
-    const value = row[column];
-    if (value === null) return '\\N';
-    return typeof value === 'string' ? value.replace(/[\\\t\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : '\\n')) : String(value);
-  }).join('\t');
+/** `count` canonical-topic records: framed Avro values written with the canonical schema from the registry. */
+async function canonicalRecords(config: QuintetConfig, count: number, seed: number): Promise<ConsumedRecord[]> {
+  const serde = canonicalAvroSerde(config);
+  const records: ConsumedRecord[] = new Array<ConsumedRecord>(count);
+  let i = 0;
+  for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000 })) {
+    const envelope = { event: realistic(event, i), chain: { partition: 0, sequence: i, previous_hash: 'a'.repeat(64), hash: 'b'.repeat(64), key_id: 'chain-key-1' } };
+    const value = await serde.serialize(TOPIC, envelope, {});
+    records[i] = { topic: TOPIC, partition: 0, offset: String(i), key: Buffer.from(event.id), value, timestamp: START, headers: {} };
+    i += 1;
+  }
+  return records;
+}
+
+interface PathVariant {
+  readonly serde: Serde<CanonicalEnvelopeValue>;
+  readonly format: InsertFormat;
+  readonly flushAt: FlushPolicy;
 }
 
 async function freshDatabase(base: ClickHouseConnectionOptions, name: string): Promise<ClickHouseServer> {
@@ -53,83 +88,67 @@ async function dropDatabase(server: ClickHouseServer): Promise<void> {
   await server.close();
 }
 
-/**
- * Inserts `count` events through the sink in 50k-row chunks. Generating the synthetic events is not
- * timed (it is the workload, not the pipeline); mapping to rows, encoding, batching and inserting are.
- * Returns [rows/s of the sink into ClickHouse, rows/s of mapping + encoding alone].
- */
-async function loadThroughSink(server: ClickHouseServer, count: number, seed: number): Promise<[number, number]> {
-  const sink = new BatchingSink<string>({ writer: new ClickHouseEventWriter(server), measure: (line) => line.length + 1, limits: { maxRows: 50_000 } });
-  const chunk = 50_000;
-  const events = syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000 });
-  let sinkMs = 0;
-  let encodeMs = 0;
-  for (let done = 0; done < count; done += chunk) {
-    const part: CanonicalEvent[] = [];
-    for (let i = 0; i < chunk && done + i < count; i += 1) part.push(events.next().value as CanonicalEvent);
-    const encodeStarted = performance.now();
-    const lines = part.map((event, i) => {
-      const row = toAnalyticsRow(event, { partition: (done + i) % 8, offset: String(done + i) });
-      return row.kind === 'ok' ? encodeJsonEachRow(row.value) : '';
-    });
-    const sinkStarted = performance.now();
-    encodeMs += sinkStarted - encodeStarted;
-    for (const line of lines) await sink.add(line);
-    sinkMs += performance.now() - sinkStarted;
-  }
+/** Rows/s of the records through the analytics topology into `server`, with a commit every second. */
+async function throughTopology(server: ClickHouseServer, records: readonly ConsumedRecord[], variant: PathVariant): Promise<number> {
+  const topology = buildAnalyticsTopology({
+    canonicalTopic: TOPIC,
+    keySerde: Serdes.String() as Serde<unknown>,
+    valueSerde: variant.serde,
+    store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(server, 'events', variant.format) },
+    flushAt: variant.flushAt,
+  });
+  const task = new StreamTask(topology, { applicationId: 'quintet-bench-analytics', subtopology: 0, partition: 0, collector: { send: () => undefined } });
+  await task.initialize();
   const started = performance.now();
-  await sink.flush();
-  sinkMs += performance.now() - started;
-  return [count / (sinkMs / 1000), count / (encodeMs / 1000)];
+  let committed = started;
+  for (let i = 0; i < records.length; i += FETCH_RECORDS) {
+    await task.process(records.slice(i, i + FETCH_RECORDS));
+    if (performance.now() - committed >= COMMIT_INTERVAL_MS) {
+      await task.flush();
+      committed = performance.now();
+    }
+  }
+  await task.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await task.close();
+  return records.length / seconds;
 }
 
 async function rowByRow(server: ClickHouseServer, count: number): Promise<number> {
-  const writer = new ClickHouseEventWriter(server, 'events_row_by_row');
   await server.command('CREATE TABLE IF NOT EXISTS events_row_by_row AS events');
-  const lines = [...rows(count, 99)].map(encodeJsonEachRow);
+  const writer = new ClickHouseEventWriter(server, 'events_row_by_row');
+  const rows: AnalyticsRow[] = [];
+  let offset = 0;
+  for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed: 99 })) {
+    const row = toAnalyticsRow(event, { partition: 0, offset: String(offset++) });
+    if (row.kind === 'ok') rows.push(row.value);
+  }
   const started = performance.now();
-  for (const line of lines) await writer.write([line]);
+  for (const row of rows) await writer.write([row]);
   return count / ((performance.now() - started) / 1000);
 }
 
-async function insertFormats(server: ClickHouseServer, count: number): Promise<Figure[]> {
-  const sample = [...rows(count, 5)];
-  const tables = ['fmt_objects', 'fmt_json_lines', 'fmt_tsv'];
-  for (const table of tables) await server.command(`CREATE TABLE IF NOT EXISTS ${table} AS events`);
-  const batch = 50_000;
-  const time = async (insert: (part: AnalyticsRow[]) => Promise<void>): Promise<number> => {
+/** CPU-only rows/s of each step, on the same records. */
+function stageCosts(records: readonly ConsumedRecord[], serdes: { full: Serde<CanonicalEnvelopeValue>; projection: Serde<CanonicalEnvelopeValue> }, rounds: number): Figure[] {
+  const samples = new Map<string, number[]>();
+  const time = <T>(name: string, work: () => T): T => {
     const started = performance.now();
-    for (let i = 0; i < sample.length; i += batch) await insert(sample.slice(i, i + batch));
-    return sample.length / ((performance.now() - started) / 1000);
+    const result = work();
+    const rate = records.length / ((performance.now() - started) / 1000);
+    samples.set(name, [...(samples.get(name) ?? []), rate]);
+    return result;
   };
-  const results = { objects: [] as number[], jsonLines: [] as number[], tsv: [] as number[] };
-  for (let run = 0; run < 3; run += 1) {
-    results.objects.push(
-      await time(async (part) => {
-        await server.client.insert({ table: 'fmt_objects', values: part, format: 'JSONEachRow', columns: [...ANALYTICS_COLUMNS] as [string, ...string[]] });
-      }),
-    );
-    results.jsonLines.push(await time((part) => server.insertJsonLines('fmt_json_lines', ANALYTICS_COLUMNS, part.map(encodeJsonEachRow))));
-    results.tsv.push(
-      await time(async (part) => {
-        const body = `${part.map(encodeTabSeparated).join('\n')}\n`;
-        await server.client.insert({ table: 'fmt_tsv', values: Readable.from([Buffer.from(body)], { objectMode: false }), format: 'TabSeparated', columns: [...ANALYTICS_COLUMNS] as [string, ...string[]] });
-      }),
-    );
+  const decode = (serde: Serde<CanonicalEnvelopeValue>) => () => records.map((r) => serde.deserialize(TOPIC, r.value, r.headers) as CanonicalEnvelopeValue);
+  for (let round = 0; round < rounds; round += 1) {
+    time('avro_decode_full', decode(serdes.full));
+    const values = time('avro_decode_projection', decode(serdes.projection));
+    const rows = time('row_mapping', () => values.map((v, i) => toAnalyticsRow(v.event, { partition: 0, offset: String(i) })).flatMap((r) => (r.kind === 'ok' ? [r.value] : [])));
+    for (const format of ['RowBinary', 'TabSeparated', 'JSONEachRow'] as const) time(`encode_${snake(format)}`, () => encodeInsertBody(rows, format));
   }
-  const baseline = summarize('analytics.insert_format.json_each_row_objects.rows_per_s', 'rows/s', results.objects, {
-    notes: `client.insert(objects, JSONEachRow), ${count} rows in 50k batches`,
-  });
-  const against = (name: string, samples: number[], notes: string): Figure => {
-    const figure = summarize(name, 'rows/s', samples, { notes });
-    return { ...figure, baseline: { name: baseline.name, value: baseline.value }, ratio: figure.value / baseline.value };
-  };
-  return [
-    baseline,
-    against('analytics.insert_format.json_each_row_lines.rows_per_s', results.jsonLines, 'pre-encoded JSONEachRow lines via exec (the sink)'),
-    against('analytics.insert_format.tab_separated.rows_per_s', results.tsv, 'pre-encoded TabSeparated via insert stream'),
-  ];
+  return [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `CPU only, ${records.length} records` }));
 }
+
+const snake = (format: InsertFormat): string => format.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 
 async function dashboardLatencies(server: ClickHouseServer, runs: number): Promise<Figure[]> {
   const runner = new DashboardRunner(new ClickHouseDashboardBackend(server), { now: () => START + SPAN });
@@ -156,29 +175,64 @@ export const suite: BenchSuite = {
   name: 'analytics',
   needsStack: true,
   async run({ quick }) {
-    const base = connectionOptionsFrom(loadConfig({ env: process.env }), { requestTimeoutMs: 300_000 });
+    const config = loadConfig({ env: process.env });
+    const base = connectionOptionsFrom(config, { requestTimeoutMs: 300_000 });
+    const registry = connectSchemaRegistry(config);
+    const full = canonicalAvroSerde(config) as Serde<CanonicalEnvelopeValue>;
+    const projection = analyticsCanonicalSerde(registry);
+    const shipped: PathVariant = { serde: projection, format: 'RowBinary', flushAt: 'commit' };
+    const previous: PathVariant = { serde: full, format: 'JSONEachRow', flushAt: 'batch-end' };
+    const records = await canonicalRecords(config, MILLION, 1);
     const figures: Figure[] = [];
+    figures.push(...stageCosts(records.slice(0, 200_000), { full, projection }, quick ? 2 : 3));
+
     const server = await freshDatabase(base, 'quintet_bench_analytics');
     try {
-      const loads: [number, number][] = [await loadThroughSink(server, MILLION, 1)];
-      const extraLoads = quick ? 0 : 1;
-      for (let i = 0; i < extraLoads; i += 1) {
-        const other = await freshDatabase(base, 'quintet_bench_analytics_extra');
-        try {
-          loads.push(await loadThroughSink(other, MILLION, 1));
-        } finally {
-          await dropDatabase(other);
+      const main = await throughTopology(server, records, shipped);
+      // Side by side, interleaved so that load from other processes hits every variant alike.
+      const sample = records.slice(0, quick ? 200_000 : 500_000);
+      const variants: Record<string, PathVariant> = {
+        previous,
+        row_binary: shipped,
+        tab_separated: { ...shipped, format: 'TabSeparated' },
+        json_each_row: { ...shipped, format: 'JSONEachRow' },
+      };
+      const rates = new Map<string, number[]>(Object.keys(variants).map((name) => [name, []]));
+      const speedups: number[] = [];
+      for (let round = 0; round < (quick ? 2 : 3); round += 1) {
+        const roundRates: Record<string, number> = {};
+        for (const [name, variant] of Object.entries(variants)) {
+          const other = await freshDatabase(base, `quintet_bench_analytics_${name}`);
+          try {
+            roundRates[name] = await throughTopology(other, sample, variant);
+          } finally {
+            await dropDatabase(other);
+          }
+          rates.get(name)?.push(roundRates[name] as number);
         }
+        speedups.push((roundRates.row_binary as number) / (roundRates.previous as number));
       }
-      figures.push(
-        summarize('analytics.row_mapping.rows_per_s', 'rows/s', loads.map((l) => l[1]), { notes: 'toAnalyticsRow + JSONEachRow encoding, CPU only' }),
-      );
+
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
-      const batched = summarize('analytics.rows_per_s', 'rows/s', loads.map((l) => l[0]), {
-        notes: '1M canonical rows (pre-encoded JSONEachRow) → BatchingSink (50k-row batches) → ClickHouse (events + 2 materialized views)',
+      const batched = summarize('analytics.rows_per_s', 'rows/s', [main], {
+        notes: `1M canonical Avro records → analytics topology (projection decode, RowBinary, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
       figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
-      figures.push(...(await insertFormats(server, quick ? 200_000 : 500_000)));
+      const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.get('previous') as number[], {
+        notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
+      });
+      const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.get('row_binary') as number[], { notes: `${sample.length} records, same rounds as previous_pipeline` });
+      figures.push(before, { ...after, baseline: { name: before.name, value: before.value }, ratio: after.value / before.value });
+      figures.push(summarize('analytics.speedup_vs_previous', 'x', speedups, { notes: 'shipped / previous rows/s, paired per round' }));
+      const json = summarize('analytics.insert_format.json_each_row.rows_per_s', 'rows/s', rates.get('json_each_row') as number[], { notes: 'whole path, JSONEachRow (not exact for every double on 18.16)' });
+      figures.push(json);
+      for (const [name, notes] of [
+        ['tab_separated', 'whole path, TabSeparated (not exact for every double on 18.16)'],
+        ['row_binary', 'whole path, RowBinary (shipped: exact)'],
+      ] as const) {
+        const figure = summarize(`analytics.insert_format.${name}.rows_per_s`, 'rows/s', rates.get(name) as number[], { notes });
+        figures.push({ ...figure, baseline: { name: json.name, value: json.value }, ratio: figure.value / json.value });
+      }
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
     } finally {
       await dropDatabase(server);

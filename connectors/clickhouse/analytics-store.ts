@@ -5,37 +5,50 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANALYTICS_COLUMNS } from '../../processors/analytics/analytics-row.js';
-import type { BatchWriter } from '../../processors/analytics/batching-sink.js';
+import { ANALYTICS_COLUMNS, encodeJsonEachRow, encodeTabSeparated, type AnalyticsRow } from '../../processors/analytics/analytics-row.js';
 import type { BoundParameters, DashboardBackend, DashboardDefinition } from '../../processors/analytics/dashboards.js';
 import { deployPath } from './migrations.js';
-import { isRetryableClickHouseError, type ClickHouseServer } from './server.js';
+import type { BatchWriter } from '../../processors/analytics/batching-sink.js';
+import { encodeRowBinary } from '../../processors/analytics/row-binary.js';
+import { isRetryableClickHouseError, type ClickHouseServer, type InsertFormat } from './server.js';
 
 export const EVENTS_TABLE = 'events';
 
+/** The body of an insert of `rows` in `format` (columns in ANALYTICS_COLUMNS order). */
+export function encodeInsertBody(rows: readonly AnalyticsRow[], format: InsertFormat): Buffer {
+  if (format === 'RowBinary') return encodeRowBinary(rows);
+  const encode = format === 'TabSeparated' ? encodeTabSeparated : encodeJsonEachRow;
+  let text = '';
+  for (const row of rows) text += `${encode(row)}\n`;
+  return Buffer.from(text);
+}
+
 /**
- * Writes batches of pre-encoded JSONEachRow lines (see encodeJsonEachRow) into `events`.
- * On servers with `insert_deduplication_token` the token is the hash of the batch's event lines, so an
+ * Writes batches of analytics rows into `events`, in the insert format chosen by bench/analytics.ts:
+ * RowBinary by default (exact doubles, no escaping, fastest; docs/analytics.md#insert-format);
+ * TabSeparated and JSONEachRow stay available for comparison.
+ * On servers with `insert_deduplication_token` the token is the hash of the batch's body, so an
  * identical retried batch is dropped by the server too (tables created with a deduplication window);
  * on every server, ReplacingMergeTree and the dashboards' uniqExact/FINAL make redelivery harmless.
  */
-export class ClickHouseEventWriter implements BatchWriter<string> {
+export class ClickHouseEventWriter implements BatchWriter<AnalyticsRow> {
   readonly name = 'clickhouse';
+  readonly format: InsertFormat;
   readonly #server: ClickHouseServer;
   readonly #table: string;
 
-  constructor(server: ClickHouseServer, table: string = EVENTS_TABLE) {
+  constructor(server: ClickHouseServer, table: string = EVENTS_TABLE, format: InsertFormat = 'RowBinary') {
     this.#server = server;
     this.#table = table;
+    this.format = format;
   }
 
-  async write(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
+  async write(rows: readonly AnalyticsRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const body = encodeInsertBody(rows, this.format);
     const { capabilities } = await this.#server.info();
-    const settings = capabilities.insertDeduplicationToken
-      ? { insert_deduplication_token: createHash('sha256').update(lines.join('\n')).digest('hex') }
-      : {};
-    await this.#server.insertJsonLines(this.#table, ANALYTICS_COLUMNS, lines, settings as Record<string, string>);
+    const settings = capabilities.insertDeduplicationToken ? { insert_deduplication_token: createHash('sha256').update(body).digest('hex') } : {};
+    await this.#server.insertBody(this.#table, ANALYTICS_COLUMNS, this.format, body, settings as Record<string, string>);
   }
 
   isRetryable(error: unknown): boolean {

@@ -13,6 +13,9 @@ import type { QuintetConfig } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import { inlineParameters, sqlIdentifier, type QueryParameters } from './sql-literal.js';
 
+/** Insert formats the analytics path uses; every supported server (18.16 included) reads them. */
+export type InsertFormat = 'RowBinary' | 'TabSeparated' | 'JSONEachRow';
+
 export interface ServerCapabilities {
   /** `TTL` on tables (19.6+). Without it, retention drops old monthly partitions. */
   readonly ttl: boolean;
@@ -158,13 +161,21 @@ export class ClickHouseServer {
     return result.json<T>();
   }
 
-  /** Inserts pre-encoded JSONEachRow lines: the format chosen by bench/analytics.ts. */
+  /** Inserts pre-encoded JSONEachRow lines (small administrative inserts; the analytics sink uses insertBody). */
   async insertJsonLines(table: string, columns: readonly string[], lines: readonly string[], settings: ClickHouseSettings = {}): Promise<void> {
+    await this.insertBody(table, columns, 'JSONEachRow', Buffer.from(lines.join('\n')), settings);
+  }
+
+  /**
+   * Inserts a pre-encoded body in one request: `client.exec` sends it as it is, so the client neither
+   * re-encodes nor validates the rows. (`client.insert` offers JSON, CSV, TSV and Parquet inputs but
+   * not RowBinary; exec carries any format the server reads.)
+   */
+  async insertBody(table: string, columns: readonly string[], format: InsertFormat, body: Buffer, settings: ClickHouseSettings = {}): Promise<void> {
     const columnList = columns.map((c) => sqlIdentifier(c)).join(', ');
-    const body = lines.join('\n');
     const result = await this.client.exec({
-      query: `INSERT INTO ${sqlIdentifier(table)} (${columnList}) FORMAT JSONEachRow`,
-      values: Readable.from([Buffer.from(body)]),
+      query: `INSERT INTO ${sqlIdentifier(table)} (${columnList}) FORMAT ${format}`,
+      values: Readable.from([body]),
       clickhouse_settings: settings,
     });
     // Drain the (empty) response so that the socket returns to the pool.

@@ -1,62 +1,79 @@
 /**
  * The terminal processor of the analytics topology: canonical envelope → analytics row → BatchingSink.
  *
- * Offsets are committed only after the store acknowledged the rows. The runtime awaits `process()`
- * before it records a record's offset and before any commit, so the processor makes the last record
- * of every consumed batch wait for `flush()`: when the batch's offsets become committable, its rows
- * are in the store. `prepareBatch` (which the runtime calls with every consumed batch before
- * processing it) tells the processor how many records the batch has. Within a batch the sink still
- * writes whenever its row or byte limit is reached, so a large fetch becomes several inserts.
+ * Offsets are committed only after the store acknowledged the rows. Two ways to guarantee it:
+ *
+ * - `flushAt: 'commit'` (Kafka mode, ClickHouse): rows accumulate across consumed batches. The sink
+ *   writes a batch when it reaches its row or byte limit, a wall-clock punctuator starts the write of
+ *   a batch older than `maxDelayMs`, and `beforeCommit()` (which the runtime awaits before it takes a
+ *   task's offsets) writes the rest and waits for the store. Inserts therefore have the configured
+ *   size whatever the consumer's fetch size is.
+ * - `flushAt: 'batch-end'` (embedded mode, DuckDB): the last record of every consumed batch waits for
+ *   `flush()`, so rows are readable as soon as `process()` returned. `prepareBatch` (which the runtime
+ *   calls with every consumed batch before processing it) tells the processor how many records the
+ *   batch has.
  *
  * Records whose times cannot be stored are dead-lettered with the reason code of `toAnalyticsRow`.
  */
-import type { CanonicalEvent, ChainLink } from '../../schemas/canonical-event.js';
+import type { ChainLink } from '../../schemas/canonical-event.js';
 import type { Processor, ProcessorContext, StreamRecord } from '../../streams/processor.js';
-import { toAnalyticsRow, type AnalyticsRow } from './analytics-row.js';
+import { toAnalyticsRow, type AnalyticsEventFields, type AnalyticsRow } from './analytics-row.js';
 import type { BatchingSink } from './batching-sink.js';
 
-/** The value of a canonical-topic record (schemas/avro.ts CanonicalEnvelope). */
+/** The value of a canonical-topic record (schemas/avro.ts CanonicalEnvelope, or its analytics projection). */
 export interface CanonicalEnvelopeValue {
-  readonly event: CanonicalEvent;
-  readonly chain?: ChainLink;
+  readonly event: AnalyticsEventFields;
+  readonly chain?: ChainLink | null;
 }
+
+export type FlushPolicy = 'commit' | 'batch-end';
+
+/** How often the punctuator looks for a batch older than maxDelayMs, at most. */
+const MAX_DUE_CHECK_MS = 100;
 
 export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEnvelopeValue, never, never> {
   readonly #sink: BatchingSink<T>;
   readonly #encode: (row: AnalyticsRow) => T;
+  readonly #flushAt: FlushPolicy;
   #context: ProcessorContext<never, never> | undefined;
-  /** Records of the current consumed batch not processed yet; 0 = the batch is complete. */
+  /** Records of the current consumed batch not processed yet; 0 = the batch is complete ('batch-end'). */
   #remaining = 0;
 
-  constructor(sink: BatchingSink<T>, encode: (row: AnalyticsRow) => T) {
+  constructor(sink: BatchingSink<T>, encode: (row: AnalyticsRow) => T, flushAt: FlushPolicy = 'batch-end') {
     this.#sink = sink;
     this.#encode = encode;
+    this.#flushAt = flushAt;
   }
 
   init(context: ProcessorContext<never, never>): void {
     this.#context = context;
+    if (this.#flushAt === 'commit') {
+      const interval = Math.max(1, Math.min(MAX_DUE_CHECK_MS, this.#sink.limits.maxDelayMs));
+      context.schedule(interval, 'wall-clock-time', () => this.#sink.startIfDue());
+    }
   }
 
   async prepareBatch(records: readonly StreamRecord<unknown, CanonicalEnvelopeValue>[]): Promise<void> {
-    this.#remaining += records.length;
+    if (this.#flushAt === 'batch-end') this.#remaining += records.length;
   }
 
   process(record: StreamRecord<unknown, CanonicalEnvelopeValue>): void | Promise<void> {
     const context = this.#context as ProcessorContext<never, never>;
     const metadata = context.recordMetadata;
     const row = toAnalyticsRow(record.value.event, { partition: metadata?.partition ?? context.partition, offset: metadata?.offset ?? '0' });
-    if (this.#remaining > 0) this.#remaining -= 1;
-    const endOfBatch = this.#remaining === 0;
-    if (row.kind !== 'ok') {
-      if (row.kind === 'deadLetter') context.deadLetter({ code: row.code, stage: row.stage, message: row.message, ...(row.path === undefined ? {} : { path: row.path }) });
-      return endOfBatch ? this.#sink.flush() : undefined;
+    if (row.kind === 'deadLetter') {
+      context.deadLetter({ code: row.code, stage: row.stage, message: row.message, ...(row.path === undefined ? {} : { path: row.path }) });
     }
-    return endOfBatch ? this.#addAndFlush(this.#encode(row.value)) : this.#sink.add(this.#encode(row.value));
+    const added = row.kind === 'ok' ? this.#sink.add(this.#encode(row.value)) : undefined;
+    if (this.#flushAt === 'commit') return added;
+    if (this.#remaining > 0) this.#remaining -= 1;
+    if (this.#remaining > 0) return added;
+    return added === undefined ? this.#sink.flush() : added.then(() => this.#sink.flush());
   }
 
-  async #addAndFlush(item: T): Promise<void> {
-    await this.#sink.add(item);
-    await this.#sink.flush();
+  /** Called by the runtime before it commits this task's offsets: every row added so far is acknowledged when it resolves. */
+  beforeCommit(): void | Promise<void> {
+    return this.#sink.pendingRows === 0 ? undefined : this.#sink.flush();
   }
 
   /** Rows not acknowledged at close are not committed either: the next owner of the partition rereads them. */

@@ -7,11 +7,15 @@
  * - `flush()` resolves only after the store acknowledged every row added before the call. The
  *   topology flushes before the runtime commits offsets, so a committed offset always points past
  *   rows the store has; a crash before that redelivers them (the store deduplicates by event id).
- * - While a batch is being retried, `add()` waits for it. The runtime awaits `process()`, so
- *   consumption pauses and memory stays bounded by one open batch plus the one in flight.
+ * - A full batch is written in the background while the next one fills (the store parses and merges
+ *   while this process decodes: two cores work at once). At most one batch is in flight: when the
+ *   next one is full too, `add()` waits for the first. The runtime awaits `process()`, so consumption
+ *   pauses while the store is slow or down, and memory stays bounded by two batches.
+ * - `add()` returns a Promise only when it has to wait; otherwise it is synchronous (no Promise per
+ *   row: the task then processes the whole consumed batch without yielding).
  * - Nothing is dropped: a batch leaves memory only when its write succeeded. A write the store
- *   refuses for good (a non-retryable error, e.g. a missing table) throws, which stops the task
- *   without committing.
+ *   refuses for good (a non-retryable error, e.g. a missing table) makes the next `add()` or
+ *   `flush()` throw, which stops the task without committing.
  */
 import { QuintetError } from '../../core/errors.js';
 import { DEFAULT_BACKOFF, MicroBatcher, backoffDelay, type BackoffPolicy, type MicroBatchLimits } from './micro-batcher.js';
@@ -80,6 +84,8 @@ export class BatchingSink<T> {
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
   readonly #onWritten: ((info: BatchWritten) => void) | undefined;
   readonly #closing = new AbortController();
+  /** A batch the store refused for good: every later call fails with it. */
+  #failure: unknown;
   #inFlight: Promise<void> | undefined;
   #inFlightRows = 0;
   #retrying = false;
@@ -115,18 +121,39 @@ export class BatchingSink<T> {
     return this.#batcher.msUntilDue(this.#now());
   }
 
-  /** Adds one item; when the batch is full, resolves only after it was written. */
-  async add(item: T): Promise<void> {
+  /**
+   * Adds one item. When that fills the batch, the batch starts being written; the call waits only if
+   * the previous batch is still in flight (backpressure) or failed for good (the error is thrown).
+   */
+  add(item: T): void | Promise<void> {
     this.#assertOpen();
-    // A batch in retry blocks new input: this is how the sink pauses consumption.
-    if (this.#inFlight !== undefined) await this.#inFlight;
     this.#batcher.add(item, this.#measure(item), this.#now());
-    if (this.#batcher.isFull()) await this.flush();
+    if (!this.#batcher.isFull()) return undefined;
+    if (this.#inFlight === undefined) {
+      this.#startWrite();
+      return undefined;
+    }
+    return this.#writeWhenFree();
   }
 
-  /** Writes the open batch when it is older than maxDelayMs (called by a wall-clock punctuator). */
+  async #writeWhenFree(): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    this.#assertOpen();
+    if (this.#batcher.isFull()) this.#startWrite();
+  }
+
+  /** Writes the open batch when it is older than maxDelayMs and waits for the store's acknowledgement. */
   async flushIfDue(): Promise<void> {
     if (this.#batcher.isDue(this.#now())) await this.flush();
+  }
+
+  /**
+   * Starts writing the open batch when it is older than maxDelayMs, without waiting for it (a wall-clock
+   * punctuator calls it; the next commit's `flush()` waits). Does nothing while a batch is in flight.
+   */
+  startIfDue(): void {
+    this.#assertOpen();
+    if (this.#inFlight === undefined && this.#batcher.isDue(this.#now())) this.#startWrite();
   }
 
   /** Writes everything added so far; resolves when the store acknowledged all of it. */
@@ -134,13 +161,28 @@ export class BatchingSink<T> {
     this.#assertOpen();
     while (this.#inFlight !== undefined) await this.#inFlight;
     if (this.#batcher.rows === 0) return;
+    this.#startWrite();
+    while (this.#inFlight !== undefined) await this.#inFlight;
+  }
+
+  /**
+   * Takes the open batch and writes it in the background. `#inFlight` resolves when it is
+   * acknowledged and rejects when it was refused for good; the rejection is kept (the batch stays
+   * "in flight") so that every later `add()`/`flush()` fails instead of committing past lost rows.
+   */
+  #startWrite(): void {
     const batch = this.#batcher.take();
     this.#inFlightRows = batch.items.length;
-    this.#inFlight = this.#writeUntilAcknowledged(batch.items, batch.bytes).finally(() => {
+    const writing = this.#writeUntilAcknowledged(batch.items, batch.bytes).then(() => {
       this.#inFlight = undefined;
       this.#inFlightRows = 0;
     });
-    await this.#inFlight;
+    // Observed here so that a failure between two calls is not an unhandled rejection; callers see it
+    // when they await `#inFlight` or call the sink again.
+    writing.catch((error: unknown) => {
+      this.#failure = error;
+    });
+    this.#inFlight = writing;
   }
 
   /**
@@ -153,6 +195,7 @@ export class BatchingSink<T> {
 
   #assertOpen(): void {
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   async #writeUntilAcknowledged(items: readonly T[], bytes: number): Promise<void> {

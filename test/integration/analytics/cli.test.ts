@@ -10,7 +10,7 @@ import { runCli } from '../../../cli/program.js';
 import { ClickHouseEventWriter } from '../../../connectors/clickhouse/analytics-store.js';
 import { ClickHouseServer, connectionOptionsFrom } from '../../../connectors/clickhouse/server.js';
 import { sqlIdentifier } from '../../../connectors/clickhouse/sql-literal.js';
-import { encodeJsonEachRow, toAnalyticsRow } from '../../../processors/analytics/analytics-row.js';
+import { toAnalyticsRow } from '../../../processors/analytics/analytics-row.js';
 import { syntheticEvents } from '../../../processors/analytics/synthetic-events.js';
 import { testConfig, uniqueIdentifier } from '../../support/environment.js';
 
@@ -57,12 +57,12 @@ describe('quintet migrate / dashboard / retention', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ applied: [], alreadyApplied: 3 });
 
     const start = Date.UTC(2026, 10, 27, 10);
-    const lines = [...syntheticEvents({ count: 500, startMs: start, spanMs: 3_600_000, seed: 41 })].map((event, i) => {
+    const rows = [...syntheticEvents({ count: 500, startMs: start, spanMs: 3_600_000, seed: 41 })].map((event, i) => {
       const row = toAnalyticsRow(event, { partition: 0, offset: String(i) });
       if (row.kind !== 'ok') throw new Error('synthetic event rejected');
-      return encodeJsonEachRow(row.value);
+      return row.value;
     });
-    await new ClickHouseEventWriter(server).write(lines);
+    await new ClickHouseEventWriter(server).write(rows);
 
     const result = await run(['--config', configFile, 'dashboard', 'events-per-minute', '--from', '2026-11-27T10:00:00Z', '--to', '2026-11-27T11:00:00Z', '--json']);
     expect(result.code).toBe(0);

@@ -4,7 +4,7 @@ import { migrate } from '../../../connectors/clickhouse/migrations.js';
 import { applyRetention } from '../../../connectors/clickhouse/retention.js';
 import { ClickHouseServer, connectionOptionsFrom, type ClickHouseConnectionOptions } from '../../../connectors/clickhouse/server.js';
 import { sqlIdentifier } from '../../../connectors/clickhouse/sql-literal.js';
-import { encodeJsonEachRow, toAnalyticsRow } from '../../../processors/analytics/analytics-row.js';
+import { toAnalyticsRow } from '../../../processors/analytics/analytics-row.js';
 import { DashboardRunner } from '../../../processors/analytics/dashboards.js';
 import { syntheticEvents } from '../../../processors/analytics/synthetic-events.js';
 import { testConfig, uniqueIdentifier } from '../../support/environment.js';
@@ -29,12 +29,12 @@ describe('hot-tier retention on ClickHouse 18.16 (monthly partitions)', () => {
     const writer = new ClickHouseEventWriter(server);
     const old = [...syntheticEvents({ count: 300, startMs: Date.UTC(2026, 7, 1), spanMs: 20 * 86_400_000, seed: 21 })];
     const recent = [...syntheticEvents({ count: 200, startMs: now - 5 * 86_400_000, spanMs: 4 * 86_400_000, seed: 22 })];
-    const lines = [...old, ...recent].map((event, i) => {
+    const rows = [...old, ...recent].map((event, i) => {
       const row = toAnalyticsRow(event, { partition: 0, offset: String(i) });
       if (row.kind !== 'ok') throw new Error('synthetic event rejected');
-      return encodeJsonEachRow(row.value);
+      return row.value;
     });
-    await writer.write(lines);
+    await writer.write(rows);
 
     const { capabilities } = await server.info();
     const report = await applyRetention(server, { hotDays: 30, nowMs: now });

@@ -29,8 +29,9 @@ function consumed(events: readonly CanonicalEvent[], firstOffset = 0): ConsumedR
   }));
 }
 
-function taskFor(writer: BatchWriter<AnalyticsRow>, produced: ProducedRecord[] = []) {
+function taskFor(writer: BatchWriter<AnalyticsRow>, produced: ProducedRecord[] = [], flushAt: 'commit' | 'batch-end' = 'batch-end') {
   const topology = buildAnalyticsTopology({
+    flushAt,
     canonicalTopic: TOPIC,
     keySerde: Serdes.String() as never,
     valueSerde: Serdes.Json(),
@@ -93,6 +94,43 @@ describe('analytics topology', () => {
     await processing;
     expect(await store.count()).toBe(10);
     expect(task.committableOffsets()).toEqual([{ topic: TOPIC, partition: 0, offset: '10' }]);
+    await task.close();
+  });
+
+  it('accumulates across consumed batches until a limit or the commit, and the commit waits for the store', async () => {
+    const store = await DuckDbAnalyticsStore.open();
+    opened.push(store);
+    const task = taskFor(store, [], 'commit');
+    await task.initialize();
+    const events = [...syntheticEvents({ count: 100, startMs: START, spanMs: 3_600_000, seed: 5 })];
+    await task.process(consumed(events.slice(0, 10)));
+    await task.process(consumed(events.slice(10, 20), 10));
+    // Two consumed batches, below the 40-row limit: nothing written yet, and nothing committable
+    // before the runtime's pre-commit flush.
+    expect(await store.count()).toBe(0);
+    await task.flush();
+    expect(await store.count()).toBe(20);
+    // A consumed batch larger than the limit: full batches are written as they fill; the commit
+    // writes the rest.
+    await task.process(consumed(events.slice(20), 20));
+    await task.flush();
+    expect(await store.count()).toBe(100);
+    expect(task.committableOffsets()).toEqual([{ topic: TOPIC, partition: 0, offset: '100' }]);
+    await task.close();
+  });
+
+  it('fails the commit, not just a batch, when the store refuses rows for good', async () => {
+    const refusing: BatchWriter<AnalyticsRow> = {
+      name: 'refusing',
+      write: async () => {
+        throw new Error('Code: 60. DB::Exception: Table quintet.events does not exist');
+      },
+      isRetryable: () => false,
+    };
+    const task = taskFor(refusing, [], 'commit');
+    await task.initialize();
+    await task.process(consumed([...syntheticEvents({ count: 5, startMs: START, spanMs: 60_000, seed: 6 })]));
+    await expect(Promise.resolve(task.flush())).rejects.toMatchObject({ code: 'ANALYTICS_SINK_REJECTED' });
     await task.close();
   });
 });

@@ -113,7 +113,7 @@ describe('BatchingSink', () => {
     expect(sink.backingOff).toBe(false);
   });
 
-  it('holds new input while a batch is being retried (bounded memory)', async () => {
+  it('holds new input while a batch is being retried (bounded memory: one open batch, one in flight)', async () => {
     const store = new FlakyStore(3);
     let releaseSleep: () => void = () => undefined;
     const sink = new BatchingSink<string>({
@@ -125,22 +125,80 @@ describe('BatchingSink', () => {
           releaseSleep = resolve;
         }),
     });
-    const first = sink.add('a');
+    // The first full batch goes in flight without blocking the caller.
+    expect(sink.add('a')).toBeUndefined();
     await new Promise((resolve) => setImmediate(resolve));
     expect(sink.backingOff).toBe(true);
     let secondDone = false;
-    const second = sink.add('b').then(() => {
+    const second = Promise.resolve(sink.add('b')).then(() => {
       secondDone = true;
     });
     for (let i = 0; i < 3; i += 1) {
       await new Promise((resolve) => setImmediate(resolve));
       expect(secondDone).toBe(false);
-      expect(sink.pendingRows).toBe(1);
+      expect(sink.pendingRows).toBe(2);
       releaseSleep();
     }
-    await first;
     await second;
+    await sink.flush();
     expect(store.batches).toEqual([['a'], ['b']]);
+  });
+
+  it('adds synchronously and writes a full batch while the next one fills', async () => {
+    let release: () => void = () => undefined;
+    const written: string[][] = [];
+    const slow: BatchWriter<string> = {
+      name: 'slow',
+      write: (items) =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            written.push([...items]);
+            resolve();
+          };
+        }),
+      isRetryable: () => false,
+    };
+    const sink = new BatchingSink<string>({ writer: slow, measure: (item) => item.length, limits: { maxRows: 2, maxBytes: 1_000_000, maxDelayMs: 1000 } });
+    expect(sink.add('a')).toBeUndefined();
+    expect(sink.add('b')).toBeUndefined(); // full: written in the background
+    expect(sink.add('c')).toBeUndefined(); // fills the next batch meanwhile
+    expect(sink.pendingRows).toBe(3);
+    const blocked = sink.add('d'); // the second full batch waits for the first
+    expect(blocked).toBeInstanceOf(Promise);
+    release();
+    await blocked;
+    expect(written).toEqual([['a', 'b']]);
+    const flushing = sink.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await flushing;
+    expect(written).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(sink.pendingRows).toBe(0);
+  });
+
+  it('starts a due batch in the background (punctuator) and leaves the wait to flush', async () => {
+    const store = new FlakyStore(0);
+    const { sink, clock } = sinkWith(store, { maxRows: 100, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    sink.add('a');
+    clock.now = 999;
+    sink.startIfDue();
+    expect(sink.pendingRows).toBe(1);
+    expect(store.attempts).toBe(0);
+    clock.now = 1000;
+    sink.startIfDue();
+    expect(store.attempts).toBe(1);
+    await sink.flush();
+    expect(store.batches).toEqual([['a']]);
+  });
+
+  it('fails every later call once a background write was refused for good', async () => {
+    const store = new FlakyStore(1, true);
+    const { sink } = sinkWith(store, { maxRows: 1, maxBytes: 1_000_000, maxDelayMs: 1000 });
+    sink.add('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => sink.add('b')).toThrow(expect.objectContaining({ code: 'ANALYTICS_SINK_REJECTED' }));
+    await expect(sink.flush()).rejects.toMatchObject({ code: 'ANALYTICS_SINK_REJECTED' });
+    expect(sink.pendingRows).toBe(1);
   });
 
   it('throws a coded error when the store refuses a batch for good', async () => {
@@ -164,6 +222,6 @@ describe('BatchingSink', () => {
     sink.close();
     await expect(flushing).rejects.toMatchObject({ code: 'ANALYTICS_SINK_CLOSED' });
     expect(store.batches).toEqual([]);
-    await expect(sink.add('b')).rejects.toMatchObject({ code: 'ANALYTICS_SINK_CLOSED' });
+    expect(() => sink.add('b')).toThrow(expect.objectContaining({ code: 'ANALYTICS_SINK_CLOSED' }));
   });
 });
