@@ -137,7 +137,8 @@ export function isoFromUnixNano(value: unknown): string | undefined {
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) digits = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) digits = String(value);
   else return undefined;
-  if (/^0+$/.test(digits)) return undefined;
+  // OTLP times are fixed64: 20 digits may exceed 2^64 - 1 (same-length strings compare numerically).
+  if (/^0+$/.test(digits) || (digits.length === 20 && digits > '18446744073709551615')) return undefined;
   const ms = digits.length > 6 ? Number(digits.slice(0, -6)) : 0;
   return isoFromMs(ms);
 }

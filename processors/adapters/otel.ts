@@ -124,6 +124,8 @@ export function adaptOtel(payload: unknown, context: AdapterContext): StepResult
   return ok(events);
 }
 
+const unknownUnixNano = (value: unknown): boolean => value === undefined || value === null || value === 0 || (typeof value === 'string' && /^0+$/.test(value));
+
 function oneOf<T extends string>(allowed: readonly T[], value: JsonValue | undefined): T | undefined {
   return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : undefined;
 }
@@ -139,6 +141,13 @@ function adaptRecord(record: unknown, resource: JsonObject, scope: Obj, context:
   const named = rawName === undefined ? { name: `otel.log.${severityBucket(severity)}` } : mapVendorName(rawName, 'otel', context, `${at}.eventName`);
   if ('kind' in named) return named;
 
+  // Absent or 0 means "unknown" in OTLP (then the observed time stands in); anything else that is not
+  // an instant is broken input, dead-lettered like every other adapter's bad timestamp.
+  for (const field of ['timeUnixNano', 'observedTimeUnixNano'] as const) {
+    if (!unknownUnixNano(record[field]) && isoFromUnixNano(record[field]) === undefined) {
+      return adaptFailure(TranslationReason.TIMESTAMP_INVALID, `${field} is not a time in nanoseconds since the epoch`, `${at}.${field}`);
+    }
+  }
   const timestamp = isoFromUnixNano(record.timeUnixNano) ?? isoFromUnixNano(record.observedTimeUnixNano) ?? context.observed;
   const traceId = hexId(record.traceId, 16);
   const spanId = hexId(record.spanId, 8);
