@@ -12,20 +12,46 @@
  * `fanout.canonical_to_inbox_p99_ms` / `_p50_ms`: the feeds topology running on Kafka (exactly-once) with the
  * Redis stores, fed posts at a steady 5,000/s; latency from the produce call to the inbox writes of the post
  * being acknowledged by Redis. Needs the local stack (Kafka and Redis).
+ *
+ * `feed.latency_p99_ms` / `_p50_ms`: the whole path as deployed. `quintet run ingest feeds` in a child
+ * process (a private deployment: own topics, application id, Redis prefix and secrets); raw events
+ * (canonical JSON with raw user ids) produced to the RAW topic, follows first, then posts at a steady
+ * 5,000/s; the bench polls a sample of followers' inboxes in Redis and takes, per (post, sampled inbox),
+ * the time from the produce call to the first poll that sees the member (polls every 20 ms: up to 20 ms
+ * of the figure is polling). `feed.latency_rate_per_s` is the posting rate achieved.
+ *
+ * `likes.notifications_per_s`: the likes topology (window aggregation + notification sink) on the
+ * TopologyTestDriver with the Redis stores, fed likes and unlikes in consumed batches of 500 (the sink
+ * writes a batch with one tombstone lookup and one pipeline), beside `likes.per_record_notifications_per_s`,
+ * the same likes in consumed batches of one: two round trips per like, what the sink did for every like
+ * before it batched.
  */
+// First, so that the bench's producer and probe consumer run kafkajs with the connector's fixes.
+import { createKafkaClient } from '../connectors/kafka/client.js';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Partitioners } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
 import { FeedKeys, feedMember } from '../connectors/redis/keys.js';
-import { RedisErasureTombstones, RedisFollowGraphStore, RedisInboxStore } from '../connectors/redis/feed-stores.js';
+import { RedisErasureTombstones, RedisFollowGraphStore, RedisInboxStore, RedisNotificationStore } from '../connectors/redis/feed-stores.js';
+import { RedisVaultStore } from '../connectors/redis/vault-store.js';
 import type { FeedItem, FeedPosition } from '../processors/feeds/model.js';
 import type { FeedKind, InboxStore, InboxWrite } from '../processors/feeds/stores.js';
+import { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
 import { KafkaStreams } from '../streams/kafka/index.js';
+import { Serdes } from '../streams/serdes.js';
+import { TopologyTestDriver } from '../streams/test-driver.js';
 import { buildFeedsTopology } from '../topologies/feeds.js';
+import type { CanonicalValue } from '../topologies/feeds-shared.js';
+import { buildLikesTopology } from '../topologies/likes.js';
+import { topicPlan } from '../topologies/topic-plan.js';
 import { summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
 
 const USERS = 20_000;
@@ -237,6 +263,272 @@ async function canonicalToInboxLatency(config: QuintetConfig, redis: Redis, rate
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A private deployment for `quintet run`: its own topics, application id, Redis prefix, secrets and data folder. */
+function privateDeployment(name: string, dataDir: string): Record<string, string> {
+  return {
+    QUINTET_APPLICATION_ID: name,
+    QUINTET_TOPIC_RAW: `${name}.raw`,
+    QUINTET_TOPIC_CANONICAL: `${name}.canonical`,
+    QUINTET_TOPIC_DEAD_LETTER: `${name}.dead-letter`,
+    QUINTET_TOPIC_ERASURE_REQUESTS: `${name}.erasure`,
+    QUINTET_TOPIC_CHECKPOINTS: `${name}.checkpoints`,
+    QUINTET_TOPIC_PARTITIONS: '4',
+    QUINTET_REDIS_KEY_PREFIX: name,
+    QUINTET_DATA_DIR: dataDir,
+    QUINTET_HTTP_PORT: '0',
+    QUINTET_LOG_LEVEL: 'warn',
+    QUINTET_MASTER_KEYS: `m1:${randomBytes(32).toString('base64')}`,
+    QUINTET_CHAIN_KEYS: `c1:${randomBytes(32).toString('base64')}`,
+    QUINTET_LOOKUP_KEY: randomBytes(24).toString('base64'),
+  };
+}
+
+/** A raw event as a producer sends it: canonical JSON naming people by the application's own user ids. */
+function rawSocialEvent(name: string, userId: string, atMs: number, entity: CanonicalEvent['entity']): { id: string; key: string; value: string } {
+  const id = randomUUID();
+  const value = JSON.stringify({ id, event_timestamp: new Date(atMs).toISOString(), source: 'bench://feeds', spec_version: '1.0', action: { name, type: 'social' }, actor: { id: userId, type: 'user' }, entity });
+  return { id, key: userId, value };
+}
+
+interface EndToEndLatency {
+  /** Per (post, sampled inbox): ms from the produce call to the first poll that saw the member, sorted. */
+  readonly latencies: number[];
+  /** Per post: ms from the produce call until a read_committed consumer got it from the canonical topic, sorted. */
+  readonly canonical: number[];
+  /** The same for the feeds topology's repartition topic (the hop before the Redis writer), sorted. */
+  readonly repartition: number[];
+  /** Posts produced per second during the measured phase. */
+  readonly rate: number;
+  /**
+   * Median inbox latency of the posts sent in the last fifth of the measured phase minus that of the first
+   * fifth: near 0 when the pipeline keeps up with the rate, growing with the run when a queue builds.
+   */
+  readonly growthMs: number;
+}
+
+/**
+ * Watches the topics between the stages with read_committed consumers (what the next stage can see),
+ * noting when each post first appears: on the canonical topic by its `ce_id` header, on the repartition
+ * topic by the feed command's item id.
+ */
+async function watchStages(kafka: ReturnType<typeof createKafkaClient>, canonicalTopic: string, repartitionTopic: string, seenAt: { canonical: Map<string, number>; repartition: Map<string, number> }) {
+  const consumer = kafka.consumer({ groupId: `${repartitionTopic}-bench-probe`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [canonicalTopic, repartitionTopic], fromBeginning: false });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const message of batch.messages) {
+        if (batch.topic === canonicalTopic) {
+          const id = message.headers?.ce_id?.toString();
+          if (id !== undefined && !seenAt.canonical.has(id)) seenAt.canonical.set(id, now);
+        } else if (message.value !== null) {
+          const command = JSON.parse(message.value.toString()) as { op?: string; item?: { id?: string } };
+          const id = command.item?.id;
+          if (command.op === 'post' && id !== undefined && !seenAt.repartition.has(id)) seenAt.repartition.set(id, now);
+        }
+      }
+    },
+  });
+  return consumer;
+}
+
+/**
+ * Raw topic → follower inbox, with `quintet run ingest feeds` in a child process. `warmupSeconds` of posts
+ * are sent at the same rate first and not counted (first transactions, JIT).
+ */
+export async function rawToInboxLatency(redis: Redis, rate: number, seconds: number, warmupSeconds: number): Promise<EndToEndLatency> {
+  const name = `bench_e2e_${randomBytes(4).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'quintet-bench-feeds-'));
+  const env = { ...process.env, ...privateDeployment(name, dataDir) };
+  const config = loadConfig({ env });
+  const kafka = createKafkaClient(config);
+  const admin = new KafkaTopicAdmin(kafka);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const vault = PiiVault.fromConfig(new RedisVaultStore(redis, { prefix: name }), config);
+  const graph = new RedisFollowGraphStore(redis, 10_000, { keyPrefix: name });
+  const keys = new FeedKeys(name);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let stderr = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', 'ingest', 'feeds'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let probe: Awaited<ReturnType<typeof watchStages>> | undefined;
+  try {
+    await admin.ensureTopics(topicPlan(config).map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, config: t.config })));
+    await producer.connect();
+    const AUTHORS = 200;
+    const FANS = 2_000;
+    const PER_AUTHOR = FOLLOWERS_PER_AUTHOR / 2;
+    const author = (a: number): string => `author-${a}`;
+    const fan = (f: number): string => `fan-${f}`;
+    const followersOf: number[][] = Array.from({ length: AUTHORS }, (_, a) => [...new Set(Array.from({ length: PER_AUTHOR }, (_, j) => (a * 31 + j * 7) % FANS))]);
+    const follows = followersOf.flatMap((fans, a) => fans.map((f) => rawSocialEvent('social.user.followed', fan(f), Date.now(), { type: 'user', id: author(a) })));
+    for (let i = 0; i < follows.length; i += 500) {
+      await producer.send({ topic: config.topics.raw, acks: -1, messages: follows.slice(i, i + 500).map((e) => ({ key: e.key, value: e.value })) });
+    }
+
+    // The follow graph is complete (as pseudonyms in Redis) before the first post.
+    const settleBy = Date.now() + 180_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`quintet run exited: ${stderr}`);
+      const pseudonyms = await Promise.all(followersOf.map((_, a) => vault.lookup({ kind: 'user', id: author(a) })));
+      const counts = await Promise.all(pseudonyms.map((p) => (p === undefined ? 0 : graph.followerCount(p))));
+      if (counts.every((n, a) => n === (followersOf[a] as number[]).length)) break;
+      if (Date.now() > settleBy) throw new Error(`the follow graph did not settle within 180 s; quintet run said: ${stderr}`);
+      await sleep(250);
+    }
+
+    const seenAt = { canonical: new Map<string, number>(), repartition: new Map<string, number>() };
+    const repartitionTopic = `${name}-feeds-feeds-by-user-repartition`;
+    probe = await watchStages(kafka, config.topics.canonical, repartitionTopic, seenAt);
+    // The probe has joined and fetches from the end before the first post.
+    await sleep(3_000);
+
+    // Sampled inboxes: the first fans; per inbox, the posts it should receive in produce (= event time) order.
+    const SAMPLED = 16;
+    const authorsOf = new Map<number, number[]>();
+    followersOf.forEach((fans, a) => fans.forEach((f) => f < SAMPLED && authorsOf.set(f, [...(authorsOf.get(f) ?? []), a])));
+    const inboxes = await Promise.all(
+      [...authorsOf.keys()].map(async (f) => {
+        const pseudonym = await vault.lookup({ kind: 'user', id: fan(f) });
+        if (pseudonym === undefined) throw new Error('a sampled fan has no pseudonym after the follow graph settled');
+        return { key: keys.inbox(pseudonym), follows: new Set(authorsOf.get(f)), expected: [] as { id: string; score: number }[], head: 0, unseen: new Set<string>() };
+      }),
+    );
+
+    const sentAt = new Map<string, number>();
+    const measured = new Set<string>();
+    const latencies: number[] = [];
+    const bySend: [number, number][] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const open = inboxes.filter((inbox) => inbox.unseen.size > 0);
+        if (open.length > 0) {
+          const pipeline = redis.pipeline();
+          for (const inbox of open) {
+            while (!inbox.unseen.has((inbox.expected[inbox.head] as { id: string }).id)) inbox.head += 1;
+            pipeline.zrangebyscore(inbox.key, (inbox.expected[inbox.head] as { score: number }).score, '+inf');
+          }
+          const results = (await pipeline.exec()) ?? [];
+          const now = Date.now();
+          open.forEach((inbox, i) => {
+            for (const member of (results[i]?.[1] ?? []) as string[]) {
+              const eventId = member.slice(member.indexOf('/') + 1);
+              if (!inbox.unseen.delete(eventId)) continue;
+              if (measured.has(eventId)) {
+                latencies.push(now - (sentAt.get(eventId) as number));
+                bySend.push([sentAt.get(eventId) as number, now - (sentAt.get(eventId) as number)]);
+              }
+            }
+          });
+        }
+        await sleep(20);
+      }
+    })();
+
+    const post = async (phaseSeconds: number, count: boolean): Promise<number> => {
+      const started = Date.now();
+      let sent = 0;
+      while (Date.now() - started < phaseSeconds * 1000) {
+        const due = Math.min(500, Math.floor(((Date.now() - started) / 1000) * rate) - sent);
+        if (due > 0) {
+          const now = Date.now();
+          const batch = Array.from({ length: due }, (_, i) => {
+            const a = (sent + i) % AUTHORS;
+            const event = rawSocialEvent('social.post.created', author(a), now, { type: 'post', id: `p${sent + i}` });
+            sentAt.set(event.id, now);
+            if (count) measured.add(event.id);
+            for (const inbox of inboxes) {
+              if (!inbox.follows.has(a)) continue;
+              inbox.expected.push({ id: event.id, score: now });
+              inbox.unseen.add(event.id);
+            }
+            return event;
+          });
+          await producer.send({ topic: config.topics.raw, acks: 1, messages: batch.map((e) => ({ key: e.key, value: e.value })) });
+          sent += batch.length;
+        }
+        await sleep(10);
+      }
+      return sent / ((Date.now() - started) / 1000);
+    };
+    await post(warmupSeconds, false);
+    const achieved = await post(seconds, true);
+    const drainBy = Date.now() + 60_000;
+    while (inboxes.some((inbox) => inbox.unseen.size > 0) && Date.now() < drainBy) await sleep(100);
+    polling = false;
+    await poller;
+    const missing = inboxes.reduce((n, inbox) => n + inbox.unseen.size, 0);
+    if (missing > 0) throw new Error(`${missing} (post, inbox) pairs never appeared within 60 s after the run; quintet run said: ${stderr}`);
+    const stage = (seen: Map<string, number>): number[] => [...measured].flatMap((id) => (seen.has(id) ? [(seen.get(id) as number) - (sentAt.get(id) as number)] : [])).sort((x, y) => x - y);
+    bySend.sort((x, y) => x[0] - y[0]);
+    const fifth = Math.floor(bySend.length / 5);
+    const median = (part: [number, number][]): number => percentile(part.map(([, ms]) => ms).sort((x, y) => x - y), 50);
+    const growthMs = median(bySend.slice(-fifth)) - median(bySend.slice(0, fifth));
+    return { latencies: latencies.sort((x, y) => x - y), canonical: stage(seenAt.canonical), repartition: stage(seenAt.repartition), rate: achieved, growthMs };
+  } finally {
+    await probe?.disconnect().catch(() => undefined);
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, sleep(20_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await producer.disconnect().catch(() => undefined);
+    const kafkajsAdmin = await admin.kafkajsAdmin();
+    const topics = (await kafkajsAdmin.listTopics()).filter((t) => t.startsWith(name));
+    await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.deleteGroups([`${name}-ingest`, `${name}-feeds`, `${name}-feeds-feeds-by-user-repartition-bench-probe`]).catch(() => undefined);
+    await admin.close();
+    await deletePrefix(redis, name);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Likes and unlikes of many posts within one hour, as canonical events after ingestion (pseudonyms). */
+function likeEvents(count: number, seed: number): CanonicalEvent[] {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state;
+  };
+  const t0 = Date.UTC(2026, 10, 28, 9);
+  const events: CanonicalEvent[] = [];
+  const liked: [string, number, number][] = [];
+  for (let i = 0; i < count; i += 1) {
+    const at = t0 + Math.floor((i * 3_000_000) / count);
+    // One in ten takes back an earlier like.
+    const undo = i % 10 === 9 && liked.length > 0 ? liked[next() % liked.length] : undefined;
+    const [liker, owner, postNo] = undo ?? [`ps_liker${next() % 20_000}`, next() % 200, next() % 20];
+    if (undo === undefined) liked.push([liker, owner, postNo]);
+    const entity = { type: 'post', id: `post-${owner}-${postNo}`, details: { owner_pseudonym: `ps_owner${owner}` } };
+    events.push(canonicalEvent(undo === undefined ? 'social.post.liked' : 'social.post.unliked', liker, at, entity));
+  }
+  return events;
+}
+
+/** Likes processed per second by the likes topology with Redis stores, in consumed batches of `batchSize`. */
+async function likesPerSecond(redis: Redis, events: readonly CanonicalEvent[], batchSize: number): Promise<number> {
+  const keyPrefix = `bench_likes_${randomBytes(4).toString('hex')}`;
+  const stores = { notifications: new RedisNotificationStore(redis, undefined, { keyPrefix }), tombstones: new RedisErasureTombstones(redis, { keyPrefix }) };
+  // One partition: every consumed batch reaches the aggregation and the sink whole.
+  const driver = new TopologyTestDriver(buildLikesTopology({ canonicalTopic: 'canonical', stores }), { capture: 'none' });
+  const input = driver.createInputTopic<string, CanonicalValue>('canonical', Serdes.String(), Serdes.Json<CanonicalValue>());
+  try {
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += batchSize) {
+      await input.pipeRecordListAsync(events.slice(i, i + batchSize).map((value) => ({ key: value.actor.pseudonym as string, value })));
+    }
+    return events.length / ((performance.now() - started) / 1000);
+  } finally {
+    await driver.close();
+    await deletePrefix(redis, keyPrefix);
+  }
+}
+
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 
 export const suite: BenchSuite = {
@@ -281,6 +573,41 @@ export const suite: BenchSuite = {
       }
       const notes = `feeds topology on Kafka (${config.streams.processingGuarantee}, commit ${config.streams.commitIntervalMs} ms), ${rate} posts/s, 25 followers each, canonical topic → inbox writes acknowledged by Redis`;
       figures.push(summarize('fanout.canonical_to_inbox_p99_ms', 'ms', p99, { notes }), summarize('fanout.canonical_to_inbox_p50_ms', 'ms', p50, { notes }));
+
+      const e2e = { p99: [] as number[], p50: [] as number[], rate: [] as number[], canonicalP99: [] as number[], repartitionP99: [] as number[] };
+      for (let run = 0; run < (options.quick ? 1 : 3); run += 1) {
+        const measured = await rawToInboxLatency(redis, rate, options.quick ? 10 : 20, 3);
+        e2e.p99.push(percentile(measured.latencies, 99));
+        e2e.p50.push(percentile(measured.latencies, 50));
+        e2e.rate.push(measured.rate);
+        e2e.canonicalP99.push(percentile(measured.canonical, 99));
+        e2e.repartitionP99.push(percentile(measured.repartition, 99));
+      }
+      const e2eNotes = `quintet run ingest feeds (${config.streams.processingGuarantee}, commit ${config.streams.commitIntervalMs} ms), raw topic → member seen in a sampled follower's Redis inbox (20 ms polls), ${rate} posts/s target, 25 followers each`;
+      figures.push(
+        summarize('feed.latency_p99_ms', 'ms', e2e.p99, { notes: e2eNotes }),
+        summarize('feed.latency_p50_ms', 'ms', e2e.p50, { notes: e2eNotes }),
+        summarize('feed.latency_rate_per_s', 'posts/s', e2e.rate, { notes: 'posting rate achieved during the measured phase' }),
+        summarize('feed.latency_to_canonical_p99_ms', 'ms', e2e.canonicalP99, { notes: 'same runs: raw produce → post readable (read_committed) on the canonical topic (the ingest topology\'s share)' }),
+        summarize('feed.latency_to_repartition_p99_ms', 'ms', e2e.repartitionP99, { notes: 'same runs: raw produce → feed command readable on the feeds repartition topic' }),
+      );
+
+      const likes = likeEvents(options.quick ? 6_000 : 20_000, 17);
+      const batched: number[] = [];
+      const perRecord: number[] = [];
+      await likesPerSecond(redis, likes.slice(0, 1_000), 500); // warm-up: scripts, JIT
+      for (let run = 0; run < runs; run += 1) {
+        batched.push(await likesPerSecond(redis, likes, 500));
+        perRecord.push(await likesPerSecond(redis, likes.slice(0, likes.length / 3), 1));
+      }
+      const likesBaseline = summarize('likes.per_record_notifications_per_s', 'likes/s', perRecord, {
+        notes: 'likes topology (driver, Redis stores), consumed batches of 1: tombstone lookup + upsert round trips per like',
+      });
+      const likesFigure = summarize('likes.notifications_per_s', 'likes/s', batched, {
+        baseline: { name: likesBaseline.name, value: likesBaseline.value },
+        notes: 'likes topology (driver, Redis stores), consumed batches of 500: one tombstone lookup + one upsert pipeline per batch; 10% unlikes',
+      });
+      figures.push({ ...likesFigure, ratio: likesFigure.value / likesBaseline.value }, likesBaseline);
       return figures;
     } finally {
       await redis.quit();

@@ -12,7 +12,7 @@ import { createKafkaClient } from '../../../connectors/kafka/client.js';
 import { RedisFollowGraphStore, RedisInboxStore } from '../../../connectors/redis/feed-stores.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 import { testConfig, uniqueIdentifier, uniqueName } from '../../support/environment.js';
-import { startFixture } from '../streams/child.js';
+import { startFixture, type Fixture } from '../streams/child.js';
 import { follow, post } from '../../unit/feeds/events.js';
 import { deleteByPrefix } from './redis-support.js';
 
@@ -40,8 +40,16 @@ describe('feeds topology on Kafka under SIGKILL', () => {
   const canonical = uniqueName('feeds-crash-canonical');
   const applicationId = uniqueName('feeds-crash-app');
   const keyPrefix = uniqueIdentifier('feeds_crash');
+  const started: Fixture[] = [];
+  const start = (args: unknown): Fixture => {
+    const fixture = startFixture('../../feeds/fixtures/feeds-app.ts', args);
+    started.push(fixture);
+    return fixture;
+  };
 
   afterAll(async () => {
+    // A failed wait leaves its fixture running: never let one outlive the test.
+    await Promise.all(started.map((fixture) => fixture.kill('SIGKILL')));
     await admin.deleteTopics([canonical, `${applicationId}-feeds-by-user-repartition`, `${applicationId}-feeds-follow-graph-changelog`]).catch(() => undefined);
     await admin.deleteGroups([applicationId]).catch(() => undefined);
     await admin.close();
@@ -78,7 +86,7 @@ describe('feeds topology on Kafka under SIGKILL', () => {
     for (let round = 0; round < KILLS; round += 1) {
       const batch = Array.from({ length: POSTS_PER_ROUND }, (_, i) => post(authors[i % AUTHORS] as string, (time += 3)));
       posts.push(...batch);
-      const fixture = startFixture('../../feeds/fixtures/feeds-app.ts', args);
+      const fixture = start(args);
       await fixture.waitForState('RUNNING', 120_000);
       // Follows are keyed by the fan and posts by the author, so they reach the writer through different
       // source partitions: fan-out on write gives a follower only the posts written after the follow was
@@ -91,7 +99,7 @@ describe('feeds topology on Kafka under SIGKILL', () => {
     }
 
     const inboxes = new RedisInboxStore(redis, 10_000, { keyPrefix });
-    const final = startFixture('../../feeds/fixtures/feeds-app.ts', args);
+    const final = start(args);
     try {
       await final.waitForState('RUNNING', 120_000);
       const deadline = Date.now() + 240_000;
