@@ -64,6 +64,12 @@ export interface QuintetConfig {
     readonly username: string;
     readonly password: Secret | undefined;
     readonly database: string;
+    /** Days the analytics tables keep (TTL, or monthly partition drops on 18.16). */
+    readonly hotTierDays: number;
+    /** Analytics sink micro-batch limits: an insert closes at this many rows, bytes or milliseconds. */
+    readonly batchMaxRows: number;
+    readonly batchMaxBytes: number;
+    readonly batchMaxDelayMs: number;
   };
   readonly topics: {
     readonly raw: string;
@@ -243,6 +249,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('clickhouse.username', 'QUINTET_CLICKHOUSE_USERNAME', 'default', text, 'ClickHouse user.'),
   key('clickhouse.password', 'QUINTET_CLICKHOUSE_PASSWORD', undefined, secret, 'ClickHouse password.', true),
   key('clickhouse.database', 'QUINTET_CLICKHOUSE_DATABASE', 'quintet', topicName, 'ClickHouse database holding the analytics tables.'),
+  key('clickhouse.hotTierDays', 'QUINTET_CLICKHOUSE_HOT_TIER_DAYS', '30', integer(1, 36_500), 'Days of events the analytics tables keep (TTL where the server has it, else `quintet retention` drops older monthly partitions).'),
+  key('clickhouse.batchMaxRows', 'QUINTET_CLICKHOUSE_BATCH_MAX_ROWS', '50000', integer(1, 10_000_000), 'Analytics sink: most rows in one ClickHouse insert.'),
+  key('clickhouse.batchMaxBytes', 'QUINTET_CLICKHOUSE_BATCH_MAX_BYTES', String(16 * 1024 * 1024), integer(1024, 1024 * 1024 * 1024), 'Analytics sink: most bytes of rows in one insert (bounds memory).'),
+  key('clickhouse.batchMaxDelayMs', 'QUINTET_CLICKHOUSE_BATCH_MAX_DELAY_MS', '1000', integer(10, 600_000), 'Analytics sink: longest a row waits for its insert; the analytics topology commits offsets at this interval, after the insert.'),
   key('topics.raw', 'QUINTET_TOPIC_RAW', 'quintet.raw', topicName, 'Raw events as producers send them (any supported format).'),
   key('topics.canonical', 'QUINTET_TOPIC_CANONICAL', 'quintet.canonical', topicName, 'Pseudonymized, hash-chained canonical events (Avro, CloudEvents headers).'),
   key('topics.deadLetter', 'QUINTET_TOPIC_DEAD_LETTER', 'quintet.dead-letter', topicName, 'Rejected records with reason, stage and encrypted payload.'),
@@ -375,6 +385,10 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
       username: get('clickhouse.username'),
       password: get('clickhouse.password'),
       database: get('clickhouse.database'),
+      hotTierDays: get('clickhouse.hotTierDays'),
+      batchMaxRows: get('clickhouse.batchMaxRows'),
+      batchMaxBytes: get('clickhouse.batchMaxBytes'),
+      batchMaxDelayMs: get('clickhouse.batchMaxDelayMs'),
     },
     topics: {
       raw: get('topics.raw'),

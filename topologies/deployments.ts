@@ -28,7 +28,7 @@ import { kafkaTopology } from '../streams/kafka/kafka-topology.js';
 import type { EngineTopology } from '../streams/kafka/seam.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
-import { buildAnalyticsTopology } from './analytics.js';
+import { analyticsCanonicalSerde, buildAnalyticsTopology } from './analytics.js';
 import { buildFeedsTopology } from './feeds.js';
 import { buildIngestTopology, ingestTaskOptions } from './ingest.js';
 import { defineProfilePolicy } from '../processors/profile/user-profile.js';
@@ -43,6 +43,8 @@ export interface Deployment {
   readonly applicationId: string;
   /** A plain topology, or one with engine options (the ingest topology names its sinks' partition counts). */
   readonly topology: Topology | EngineTopology;
+  /** Commit interval of this topology when it differs from `streams.commitIntervalMs` (analytics: its batch delay). */
+  readonly commitIntervalMs?: number;
   /** Releases the connections the topology's stores hold. */
   close(): Promise<void>;
 }
@@ -126,11 +128,14 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig, 
       const topology = buildAnalyticsTopology({
         canonicalTopic,
         keySerde: Serdes.String() as Serde<unknown>,
-        valueSerde: canonicalAvroSerde(config),
+        // Reads only the analytics fields of each record (Avro resolution skips the rest).
+        valueSerde: analyticsCanonicalSerde(connectSchemaRegistry(config)),
         store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(clickhouse) },
+        limits: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, maxDelayMs: config.clickhouse.batchMaxDelayMs },
         ...(metrics === undefined ? {} : { onWritten: (batch) => metrics.sinkBatch('clickhouse', batch.rows, batch.seconds) }),
       });
-      return { name, applicationId, topology, close: () => clickhouse.close() };
+      // Rows accumulate until the commit writes them: committing at the batch delay keeps inserts large.
+      return { name, applicationId, topology, commitIntervalMs: config.clickhouse.batchMaxDelayMs, close: () => clickhouse.close() };
     }
     default:
       throw new QuintetError('TOPOLOGY_UNKNOWN', `unknown topology "${String(name)}" (known: ${TOPOLOGY_NAMES.join(', ')})`);

@@ -78,6 +78,7 @@ export async function runTopologies(config: QuintetConfig, names: readonly strin
         logger: logger.child({ topology: name }),
         metrics,
         topologyName: name,
+        ...(deployment.commitIntervalMs === undefined ? {} : { commitIntervalMs: deployment.commitIntervalMs }),
       });
       closers.push(() => streams.close());
       streams.on('error', () => undefined);

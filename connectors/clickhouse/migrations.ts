@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QuintetError } from '../../core/errors.js';
+import { applyRetention } from './retention.js';
 import { ClickHouseServer, ensureDatabase, unexpectedClickHouseError, type ClickHouseConnectionOptions, type ServerCapabilities } from './server.js';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -154,6 +155,13 @@ export function planMigrations(migrations: readonly Migration[], applied: readon
 export interface MigrationReport extends MigrationPlan {
   readonly serverVersion: string;
   readonly database: string;
+  /** The hot tier as set up: a TTL of N days where the server has TTL, else partition drops by `quintet retention`. */
+  readonly hotTier?: { readonly mode: 'ttl' | 'drop-partitions'; readonly days: number };
+}
+
+export interface MigrateSettings {
+  /** `clickhouse.hotTierDays`: set as the tables' TTL on servers that have TTL (19.6+). */
+  readonly hotTierDays?: number;
 }
 
 async function appliedMigrations(server: ClickHouseServer): Promise<AppliedMigration[]> {
@@ -165,7 +173,11 @@ async function appliedMigrations(server: ClickHouseServer): Promise<AppliedMigra
 }
 
 /** Creates the database if needed and applies every pending migration, in version order. */
-export async function migrate(options: ClickHouseConnectionOptions, migrations: readonly Migration[] = loadMigrations()): Promise<MigrationReport> {
+export async function migrate(
+  options: ClickHouseConnectionOptions,
+  migrations: readonly Migration[] = loadMigrations(),
+  settings: MigrateSettings = {},
+): Promise<MigrationReport> {
   await ensureDatabase(options);
   const server = ClickHouseServer.connect(options);
   try {
@@ -187,7 +199,11 @@ export async function migrate(options: ClickHouseConnectionOptions, migrations: 
       };
       await server.insertJsonLines(MIGRATIONS_TABLE, Object.keys(record), [JSON.stringify(record)]);
     }
-    return { ...plan, serverVersion: info.version, database: options.database };
+    const days = settings.hotTierDays;
+    if (days === undefined) return { ...plan, serverVersion: info.version, database: options.database };
+    // With TTL the server expires rows itself; on 18.16 `quintet retention` drops old partitions.
+    if (info.capabilities.ttl) await applyRetention(server, { hotDays: days });
+    return { ...plan, serverVersion: info.version, database: options.database, hotTier: { mode: info.capabilities.ttl ? 'ttl' : 'drop-partitions', days } };
   } finally {
     await server.close();
   }
