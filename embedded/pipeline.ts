@@ -66,6 +66,8 @@ export interface EmbeddedPipelineOptions {
   readonly metrics?: QuintetMetrics;
   /** Structured logs (component `embedded`); default silent. Never given record contents. */
   readonly logger?: Logger;
+  /** With a data folder: least time between two saves after batches (default 1 s; erasures and close always save). */
+  readonly savePeriodMs?: number;
 }
 
 /** Metric label of each topology the pipeline runs. */
@@ -159,6 +161,8 @@ export class EmbeddedPipeline {
   readonly #offsetBase = new Map<string, number[]>();
   /** `<topology>\u0000<topic>` → records of that driver's topic already saved to the data folder */
   readonly #savedUpTo = new Map<string, number>();
+  readonly #savePeriodMs: number;
+  #lastSave = Number.NEGATIVE_INFINITY;
   #closed = false;
 
   private constructor(options: EmbeddedPipelineOptions, analytics: DuckDbAnalyticsStore, secrets: EmbeddedSecrets, saved: Saved) {
@@ -171,6 +175,7 @@ export class EmbeddedPipeline {
     this.metrics = options.metrics ?? new QuintetMetrics();
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'embedded' });
     this.#folder = saved.folder;
+    this.#savePeriodMs = options.savePeriodMs ?? 1_000;
     this.#history = saved.topics;
     for (const [topic, records] of saved.topics) {
       const base: number[] = [];
@@ -309,7 +314,7 @@ export class EmbeddedPipeline {
     this.metrics.recordsIn.inc({ topology: 'ingest', topic }, records.length);
     await this.#propagate();
     this.#logger.debug({ records: records.length, partitions: new Set(inputs.map((i) => i.partition)).size }, 'batch processed');
-    this.#save();
+    this.#save(false);
   }
 
   /**
@@ -327,7 +332,8 @@ export class EmbeddedPipeline {
     this.metrics.recordsIn.inc({ topology: 'ingest', topic: this.config.topics.erasureRequests });
     await this.#propagate();
     this.#logger.info({ request: request.request_id }, 'erasure request processed');
-    this.#save();
+    // An erasure is saved at once: the shredded key must leave the disk now, not at the next save.
+    this.#save(true);
   }
 
   /** Advances every engine's wall clock: closes analytics micro-batches and writes chain checkpoints. */
@@ -335,7 +341,7 @@ export class EmbeddedPipeline {
     await this.#ingest.advanceWallClockTimeAsync(ms);
     await this.#propagate();
     for (const { driver } of this.#readModels) await driver.advanceWallClockTimeAsync(ms);
-    this.#save();
+    this.#save(false);
   }
 
   async #propagate(): Promise<void> {
@@ -368,14 +374,18 @@ export class EmbeddedPipeline {
 
   /**
    * With a data folder: appends what this run produced since the last save, makes the read models'
-   * state stores durable, and rewrites the sealed vault and feed snapshots. Runs after every batch, so a
-   * stop loses nothing already reported; a kill in the middle of a save can leave the read models one
-   * batch apart from the log (their stores are idempotent for feeds, not for like counts).
+   * state stores durable, and rewrites the sealed vault and feed snapshots. Runs after a batch when the
+   * last save is `savePeriodMs` old, after every erasure and at close, so a clean stop loses nothing; a
+   * kill loses at most the last period, and one in the middle of a save can leave the read models one
+   * batch apart from the log (their stores are idempotent for feeds, not for like counts). The period
+   * bounds the cost of rewriting the sealed snapshots, which grows with the state, under small batches.
    */
-  #save(): void {
+  #save(force: boolean): void {
     const folder = this.#folder;
     if (folder === undefined) return;
     const started = performance.now();
+    if (!force && started - this.#lastSave < this.#savePeriodMs) return;
+    this.#lastSave = started;
     const topics = this.config.topics;
     for (const topic of [topics.canonical, topics.checkpoints, topics.deadLetter]) folder.appendTopic(topic, this.#unsaved('ingest', this.#ingest, topic));
     for (const { name, driver } of this.#readModels) {
@@ -474,7 +484,7 @@ export class EmbeddedPipeline {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#save();
+    this.#save(true);
     await this.#ingest.close();
     for (const { driver } of this.#readModels) await driver.close();
     await this.vault.close();
