@@ -93,6 +93,11 @@ export interface ProcessRun {
   readonly rssEndMb: number;
   /** Seconds from the start signal until the first offsets were committed (group join, assignment, first transaction). */
   readonly startupSeconds: number;
+  /**
+   * Events/s from the moment a fifth of the input was committed to the end: without start-up and most
+   * of the warm-up (a JVM's JIT, caches filling), i.e. closer to a long-running process.
+   */
+  readonly steadyEventsPerSecond: number;
 }
 
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -142,11 +147,14 @@ async function measureProcess(
     const pid = child.pid as number;
     let rssHalfwayMb: number | undefined;
     let firstCommit: number | undefined;
+    let fifth: { at: number; done: number } | undefined;
     const sampler = setInterval(() => {
       if (rssHalfwayMb !== undefined) return;
       void committedTotal(admin, input.groupId, input.topic)
         .then((done) => {
-          if (firstCommit === undefined && done > 0) firstCommit = performance.now();
+          const now = performance.now();
+          if (firstCommit === undefined && done > 0) firstCommit = now;
+          if (fifth === undefined && done >= input.count / 5) fifth = { at: now, done };
           if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = procStatusMb(pid, 'VmRSS');
         })
         .catch(() => undefined);
@@ -159,8 +167,12 @@ async function measureProcess(
     const seconds = (performance.now() - started) / 1000;
     const rssEndMb = procStatusMb(pid, 'VmRSS');
     const rssPeakMb = procStatusMb(pid, 'VmHWM');
-    const startupSeconds = ((firstCommit ?? performance.now()) - started) / 1000;
-    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb, startupSeconds };
+    const finished = started + seconds * 1000;
+    const startupSeconds = ((firstCommit ?? finished) - started) / 1000;
+    // A run too short to sample a fifth before the end counts as steady from its start.
+    const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
+    const steadyEventsPerSecond = (input.count - steady.done) / ((finished - steady.at) / 1000);
+    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb, startupSeconds, steadyEventsPerSecond };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -201,6 +213,12 @@ async function dropVaultKeys(config: QuintetConfig, keyPrefix: string): Promise<
   } finally {
     redis.disconnect();
   }
+}
+
+/** QUINTET_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each ingest process there (open it in Chrome DevTools). */
+function profileFlags(): string[] {
+  const dir = process.env.QUINTET_BENCH_PROFILE_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /**
@@ -246,7 +264,7 @@ export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admi
   try {
     return await measureProcess(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url)],
+      [...profileFlags(), '--import', 'tsx', fileURLToPath(import.meta.url)],
       { ...process.env, [OVERRIDES_VARIABLE]: JSON.stringify(overrides) },
       (line) => line.includes('"phase":"opening"'),
       admin,
@@ -310,7 +328,7 @@ export async function runKafkaStreamsPeer(
     { name: deadLetter, partitions: 1, replicationFactor: 1 },
   ]);
   const end = await endOffsets(admin, rawTopic);
-  const args = ['-jar', peer.jar, config.kafka.brokers.join(','), applicationId, rawTopic, output, deadLetter, peer.schemaFile, randomBytes(32).toString('base64'), String(COMMIT_INTERVAL_MS), '1'];
+  const args = ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-jar', peer.jar, config.kafka.brokers.join(','), applicationId, rawTopic, output, deadLetter, peer.schemaFile, randomBytes(32).toString('base64'), String(COMMIT_INTERVAL_MS), '1'];
   try {
     return await measureProcess('java', args, process.env, (line) => line.includes('"state":"REBALANCING"'), admin, { topic: rawTopic, groupId: applicationId, count, end });
   } finally {
@@ -394,6 +412,16 @@ export const suite: BenchSuite = {
           rates(kafkaStreams),
           `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: quintet ${startups(quintetCanonical)}, Kafka Streams ${startups(kafkaStreams)}`,
         ),
+        ratioFigure(
+          'ingest.e2e.steady_ratio_to_kafka_streams_java',
+          'Kafka Streams 4.4 (Java 17) canonicalize peer, from a fifth of the input committed to the end',
+          quintetCanonical.map((r) => r.steadyEventsPerSecond),
+          kafkaStreams.map((r) => r.steadyEventsPerSecond),
+          `as above without start-up and most of the warm-up (JIT): rates from the moment a fifth of the input was committed`,
+        ),
+        summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond), {
+          notes: `ingest.e2e.events_per_s from the moment a fifth of the input was committed (no start-up); ${setting}`,
+        }),
       ];
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -46,7 +46,7 @@ export const suite: BenchSuite = {
             points.push(run);
             const point = `ingest.scale.p${partitions}.e${sizeLabel(events)}`;
             figures.push(
-              summarize(`${point}.events_per_s`, 'events/s', [run.eventsPerSecond], { notes: `${events} events in ${run.seconds.toFixed(1)} s (${run.startupSeconds.toFixed(1)} s to the first commit), ${partitions} partition(s), one run` }),
+              summarize(`${point}.events_per_s`, 'events/s', [run.eventsPerSecond], { notes: `${events} events in ${run.seconds.toFixed(1)} s (${run.startupSeconds.toFixed(1)} s to the first commit; ${Math.round(run.steadyEventsPerSecond)} events/s from a fifth of the input on), ${partitions} partition(s), one run` }),
               summarize(`${point}.memory_rss_mb`, 'MiB', [run.rssPeakMb], { notes: `peak RSS; at half of the input ${Math.round(run.rssHalfwayMb)} MiB, at the end ${Math.round(run.rssEndMb)} MiB` }),
             );
           } finally {
