@@ -5,6 +5,7 @@
  * and an erasure shown to have removed the subject everywhere.
  */
 import type { QuintetConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 import type { DashboardResult } from '../processors/analytics/dashboards.js';
 import type { VerificationReport } from '../processors/chain/chain-verifier.js';
 import { SUBJECT_KINDS } from '../processors/pseudonymization/vault-crypto.js';
@@ -27,6 +28,7 @@ export interface DemoOptions {
   readonly keysDir?: string;
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  readonly logger?: Logger;
 }
 
 export interface ErasureCheck {
@@ -84,6 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<{ report: DemoRepor
     ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.keysDir === undefined ? {} : { keysDir: options.keysDir }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const earlier = { canonical: pipeline.records(options.config.topics.canonical).length, deadLetters: pipeline.deadLetters().length };
   const batchSize = options.batchSize ?? 1_000;

@@ -2,6 +2,7 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { QuintetError } from '../../core/errors.js';
+import { componentLogger, createLogger, type Logger } from '../../core/logger.js';
 import { ApiKeys, MemoryApiKeyStore } from '../../api/api-keys.js';
 import { ApiServer } from '../../api/server.js';
 import { embeddedApiBackends } from '../../embedded/api.js';
@@ -87,11 +88,11 @@ function textReport(report: DemoReport): string {
 }
 
 /** Serves the HTTP API on the embedded pipeline until SIGINT/SIGTERM, with a fresh in-memory admin key. */
-async function serveEmbedded(pipeline: EmbeddedPipeline): Promise<void> {
+async function serveEmbedded(pipeline: EmbeddedPipeline, logger: Logger): Promise<void> {
   const config = pipeline.config;
   const keys = new ApiKeys(new MemoryApiKeyStore());
   const admin = await keys.create({ name: 'demo', scopes: ['ingest', 'read', 'admin'] });
-  const server = new ApiServer({ keys, ...embeddedApiBackends(pipeline) });
+  const server = new ApiServer({ keys, ...embeddedApiBackends(pipeline), logger: componentLogger(logger, 'http') });
   const port = await server.listen(config.http.port, config.http.host);
   process.stderr.write(`serving the HTTP API on http://${config.http.host}:${port} (Ctrl-C stops)\nadmin key for this run: ${admin.key}\n`);
   await new Promise<void>((resolve) => {
@@ -118,6 +119,8 @@ export function register(program: Command): void {
       const config = configFor(command);
       const input = options.in === undefined ? undefined : await readInput(options.in);
       const progress = new Progress('demo: events through the pipeline');
+      // Structured logs go to stderr at the configured level; the report stays alone on stdout.
+      const logger = createLogger({ level: config.logLevel });
       const { report, pipeline } = await runDemo({
         config,
         events: integer(options.events, '--events', 1, 10_000_000),
@@ -129,6 +132,7 @@ export function register(program: Command): void {
         // An exported log is only verifiable with its chain keys: keep generated ones in the data folder.
         ...(options.export === undefined ? {} : { keysDir: options.data ?? config.dataDir }),
         onProgress: (done, total) => progress.update(done, total),
+        logger,
       });
       progress.done();
       try {
@@ -148,7 +152,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : `${textReport(report)}\n`);
         if (!report.chains.intact || (report.erasure !== null && !report.erasure.passed)) process.exitCode = 1;
-        if (options.serve === true) await serveEmbedded(pipeline);
+        if (options.serve === true) await serveEmbedded(pipeline, logger);
       } finally {
         await pipeline.close();
       }

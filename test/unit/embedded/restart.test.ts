@@ -76,6 +76,16 @@ describe('embedded mode restarted on its data folder', () => {
     expect(followees1.length).toBeGreaterThan(0);
     const canonical1 = run1.records(config.topics.canonical).length;
     const notified = [...pseudonyms1.values()] as string[];
+    // A reader's seen/read state is kept too: one owner reads everything, another sees one item.
+    const owners = [];
+    for (const owner of [...pseudonyms1.values()] as string[]) if ((await run1.feedReader.notifications(owner, { limit: 5 })).entries.length > 0) owners.push(owner);
+    expect(owners.length).toBeGreaterThan(1);
+    await run1.feedReader.markRead(owners[0] as string, { upTo: Date.now() + 86_400_000 });
+    const firstItem = (await run1.feedReader.notifications(owners[1] as string, { limit: 1 })).entries[0];
+    await run1.feedReader.markSeen(owners[1] as string, { itemId: firstItem?.id as string });
+    const counts1 = await Promise.all(owners.map((o) => run1.feedReader.notificationCounts(o)));
+    expect(counts1[0]?.unread).toBe(0);
+    expect(counts1[1]?.unseen).toBe((counts1[1]?.total ?? 0) - 1);
     const notifications1 = new Map<string, unknown>();
     for (const owner of notified) notifications1.set(owner, await run1.feedReader.notifications(owner, { limit: 50 }));
     expect([...notifications1.values()].some((page) => (page as { entries: unknown[] }).entries.length > 0)).toBe(true);
@@ -91,6 +101,7 @@ describe('embedded mode restarted on its data folder', () => {
       expect(await run2.feedReader.homeFeed(reader, { limit: 100 })).toEqual(inbox1);
       expect(await run2.feedReader.stores.graph.followees(reader)).toEqual(followees1);
       for (const owner of notified) expect(await run2.feedReader.notifications(owner, { limit: 50 })).toEqual(notifications1.get(owner));
+      expect(await Promise.all(owners.map((o) => run2.feedReader.notificationCounts(o)))).toEqual(counts1);
       expect(run2.records(config.topics.canonical)).toHaveLength(canonical1);
       expect(run2.verifyChains().intact).toBe(true);
 
