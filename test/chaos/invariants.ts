@@ -46,6 +46,7 @@ export interface ChaosDetails {
   readonly clickhouse_rows_before_merge: number;
   readonly inboxes: number;
   readonly inbox_entries: number;
+  readonly inbox_unknown_events: number;
   readonly notifications_expected: number;
   readonly notifications_found: number;
 }
@@ -142,6 +143,8 @@ export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Pr
   await redis.connect();
   let inboxEntries = 0;
   let inboxDuplicates = 0;
+  /** Inbox entries naming an event the canonical log does not hold (there should be none). */
+  let inboxUnknown = 0;
   const notificationsFound = new Map<string, number>();
   const prefix = config.redis.keyPrefix;
   try {
@@ -151,6 +154,7 @@ export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Pr
       inboxEntries += members.length;
       const ids = new Set(members.map((member) => parseFeedMember(member)?.eventId ?? member));
       inboxDuplicates += members.length - ids.size;
+      for (const id of ids) if (!distinctIds.has(id)) inboxUnknown += 1;
     }
     for (const key of await scanKeys(redis, `${prefix}:notif:*:items`)) {
       const owner = key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
@@ -195,6 +199,7 @@ export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Pr
         clickhouse_rows_before_merge: clickhouseRowsBeforeMerge,
         inboxes: inboxes.length,
         inbox_entries: inboxEntries,
+        inbox_unknown_events: inboxUnknown,
         notifications_expected: expectedNotifications.size,
         notifications_found: notificationsFound.size,
       },

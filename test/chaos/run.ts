@@ -8,7 +8,7 @@
  * the process exits 1 when one fails. See docs/chaos.md.
  *
  * Options: --short (CI), --events N, --kills N, --seed N, --clickhouse-stop-s N, --no-broker-restart,
- * --keep (leave the private stack running), --out FILE.
+ * --guarantee exactly_once|at_least_once, --keep (leave the private stack running), --out FILE.
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -34,6 +34,8 @@ const { values: options } = parseArgs({
     seed: { type: 'string' },
     'clickhouse-stop-s': { type: 'string' },
     'no-broker-restart': { type: 'boolean', default: false },
+    // at_least_once is the negative control: the run must then fail (duplicates, chain breaks).
+    guarantee: { type: 'string', default: 'exactly_once' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results/chaos.json') },
   },
@@ -69,7 +71,7 @@ function runEnvironment(stack: PrivateStack, name: string, dataDir: string): Nod
     QUINTET_TOPIC_PARTITIONS: '3',
     QUINTET_CLICKHOUSE_DATABASE: name.replace(/[^A-Za-z0-9_]/g, '_'),
     QUINTET_REDIS_KEY_PREFIX: name,
-    QUINTET_PROCESSING_GUARANTEE: 'exactly_once',
+    QUINTET_PROCESSING_GUARANTEE: options.guarantee as string,
     QUINTET_COMMIT_INTERVAL_MS: '200',
     QUINTET_DATA_DIR: dataDir,
     QUINTET_HTTP_PORT: '0',
@@ -217,6 +219,7 @@ async function main(): Promise<number> {
   const result = {
     date: new Date().toISOString(),
     mode: plan.mode,
+    guarantee: options.guarantee,
     seed: plan.seed,
     seconds: Math.round((Date.now() - started) / 1_000),
     kills: processors.reduce((n, p) => n + p.kills, 0),

@@ -121,7 +121,7 @@ afterAll(() => {
 });
 
 describe('ingest topology under hostile input', () => {
-  it('routes every corpus and generated hostile input to canonical or to one dead letter with a reason', { timeout: 120_000 }, async () => {
+  it('routes every corpus and generated hostile input to canonical or to one dead letter with a reason', { timeout: 300_000 }, async () => {
     const { pipe, verifyChains, canonical } = ingest({ keep: true });
     const inputs = [...corpusInputs(), ...generatedInputs()];
     const outcomes = new Map<string, number>();
@@ -138,7 +138,7 @@ describe('ingest topology under hostile input', () => {
     expect([...outcomes.keys()].length).toBeGreaterThan(8);
   });
 
-  it('property: any bytes, any JSON, any mutated fixture and any CloudEvents headers end on canonical or dead letter, never a throw', { timeout: 120_000 }, async () => {
+  it('property: any bytes, any JSON, any mutated fixture and any CloudEvents headers end on canonical or dead letter, never a throw', { timeout: 300_000 }, async () => {
     const { pipe, verifyChains, canonical } = ingest({ keep: true });
     const fixtureNames = Object.keys(FIXTURES);
     const runs = { bytes: 1_500, json: 1_500, mutated: 1_500, headers: 1_500 };
@@ -197,7 +197,7 @@ describe('ingest topology under hostile input', () => {
     note('prototype keys', runs);
   });
 
-  it('keeps the heap flat over a long run of hostile input', { timeout: 120_000 }, async () => {
+  it('keeps the heap flat over a long run of hostile input', { timeout: 300_000 }, async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const { pipe } = ingest();
