@@ -108,6 +108,85 @@ function fromAvroFields(record: RecordField, value: Record<string, unknown>): Re
   return out;
 }
 
+function wireFields(record: RecordField, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name in record.fields) {
+    const field = record.fields[name] as Field;
+    const child = value[name];
+    if (child === undefined || child === null) continue;
+    if (field.kind === 'record') {
+      out[name] = wireFields(field, child as Record<string, unknown>);
+    } else if (field.kind === 'json') {
+      const copy = jsonRoundTrip(child);
+      if (copy !== undefined) out[name] = copy;
+    } else {
+      out[name] = child;
+    }
+  }
+  return out;
+}
+
+/**
+ * `JSON.parse(JSON.stringify(value))` without the text in between, for the plain data of events: the
+ * same result (undefined, functions and symbols left out of objects and null in arrays, non-finite
+ * numbers null, -0 as 0, keys in the same order). Anything unusual (toJSON, a `__proto__` key, a
+ * bigint) takes the real round trip, so the result is always what a JSON reader would get.
+ */
+export function jsonRoundTrip(value: unknown): unknown {
+  const copy = cloneAsJson(value);
+  if (copy !== UNUSUAL) return copy;
+  const text = JSON.stringify(value) as string | undefined;
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
+const UNUSUAL = Symbol('unusual');
+
+function cloneAsJson(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'object': {
+      if (value === null) return null;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return UNUSUAL;
+      if (Array.isArray(value)) {
+        const out: unknown[] = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item = cloneAsJson(value[i]);
+          if (item === UNUSUAL) return UNUSUAL;
+          out[i] = item === undefined ? null : item;
+        }
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        if (key === '__proto__') return UNUSUAL;
+        const child = cloneAsJson((value as Record<string, unknown>)[key]);
+        if (child === UNUSUAL) return UNUSUAL;
+        if (child !== undefined) out[key] = child;
+      }
+      return out;
+    }
+    default:
+      return UNUSUAL;
+  }
+}
+
+/**
+ * What a reader of the canonical topic decodes for `event`: exactly
+ * `fromAvroRecord(toAvroRecord({ event })).event` (canonical fields only, free-form objects through
+ * JSON), computed in one pass without the intermediate Avro record.
+ */
+export function canonicalWireForm(event: CanonicalEvent): CanonicalEvent {
+  return wireFields(CANONICAL_EVENT_FIELDS, event as unknown as Record<string, unknown>) as unknown as CanonicalEvent;
+}
+
 /** CanonicalEvent (+ chain) → plain Avro record for `canonicalAvroType()` / the schema registry. */
 export function toAvroRecord(envelope: CanonicalEnvelope): Record<string, AvroValue> {
   const record = toAvroFields(CANONICAL_EVENT_FIELDS, envelope.event as unknown as Record<string, unknown>);

@@ -57,7 +57,7 @@ import {
   type UserProfile,
 } from '../processors/profile/user-profile.js';
 import { DEFAULT_PII_POLICY } from '../processors/pseudonymization/pii-policy.js';
-import { fromAvroRecord, toAvroRecord, type CanonicalEnvelope } from '../schemas/avro.js';
+import { canonicalWireForm, type CanonicalEnvelope } from '../schemas/avro.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
 
 export const INGEST_NODES = {
@@ -198,11 +198,17 @@ export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown
     });
   }
 
-  async process(record: StreamRecord<Bytes, Bytes>): Promise<void> {
-    const context = this.#context as ProcessorContext<unknown, unknown>;
-    let outcome = this.#outcomes.get(record);
+  /** Synchronous for records prepared with their batch (the usual case): no Promise per record. */
+  process(record: StreamRecord<Bytes, Bytes>): void | Promise<void> {
+    const outcome = this.#outcomes.get(record);
+    if (outcome === undefined) return this.#run([record]).then((outcomes) => this.#emit(record, outcomes[0] as Outcome));
     this.#outcomes.delete(record);
-    outcome ??= (await this.#run([record]))[0] as Outcome;
+    this.#emit(record, outcome);
+    return undefined;
+  }
+
+  #emit(record: StreamRecord<Bytes, Bytes>, outcome: Outcome): void {
+    const context = this.#context as ProcessorContext<unknown, unknown>;
     if (outcome.kind === 'profile-erasure') {
       const profiles = context.getStateStore<KeyValueStore<string, UserProfile>>(USER_PROFILE_STORE);
       for (const pseudonym of outcome.pseudonyms) profiles.delete(pseudonym);
@@ -309,7 +315,7 @@ export class ErasureProcessor implements Processor<Bytes, Bytes, unknown, unknow
  * (unknown ones dropped, free-form objects through JSON). The chain must hash this form, or a consumer
  * of the Avro topic could not re-verify it.
  */
-export const wireForm = (event: CanonicalEvent): CanonicalEvent => fromAvroRecord(toAvroRecord({ event })).event;
+export const wireForm = (event: CanonicalEvent): CanonicalEvent => canonicalWireForm(event);
 
 /** Appends each event to this partition's chain and publishes signed checkpoints of the head. */
 export class ChainProcessor implements Processor<unknown, CanonicalEvent, unknown, unknown> {

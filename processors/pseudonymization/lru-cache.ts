@@ -24,6 +24,12 @@ export class LruCache<K, V> {
     return entry.value;
   }
 
+  /** The value without refreshing its recency (for repeated reads of an entry just read with `get`). */
+  peek(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    return entry === undefined || entry.expiresAt <= this.#now() ? undefined : entry.value;
+  }
+
   set(key: K, value: V): void {
     if (this.#capacity === 0) return;
     this.#entries.delete(key);

@@ -118,6 +118,23 @@ export const normalizeKey = (key: string): string => key.toLowerCase().replace(/
 
 /** The action of a free-form key under `root`, or undefined when the key name says nothing. */
 export function keyAction(policy: PiiPolicy, root: string, key: string): PiiAction | undefined {
+  // Free-form keys repeat from event to event: remember each answer (a few regex tests per key otherwise).
+  let memo = keyActionMemo.get(policy);
+  if (memo === undefined) keyActionMemo.set(policy, (memo = new Map()));
+  const memoKey = `${root}\u0000${key}`;
+  const known = memo.get(memoKey);
+  if (known !== undefined) return known === NO_ACTION ? undefined : known;
+  const action = computeKeyAction(policy, root, key);
+  if (memo.size >= KEY_ACTION_MEMO_SIZE) memo.clear();
+  memo.set(memoKey, action ?? NO_ACTION);
+  return action;
+}
+
+const NO_ACTION = 'none';
+const KEY_ACTION_MEMO_SIZE = 10_000;
+const keyActionMemo = new WeakMap<PiiPolicy, Map<string, PiiAction | typeof NO_ACTION>>();
+
+function computeKeyAction(policy: PiiPolicy, root: string, key: string): PiiAction | undefined {
   const normalized = normalizeKey(key);
   for (const rule of policy.keyRules) {
     if (rule.roots !== undefined && !rule.roots.includes(root)) continue;

@@ -18,7 +18,7 @@ import { LruCache } from './lru-cache.js';
 import {
   decryptValue,
   encryptValue,
-  fieldId,
+  fieldIdOf,
   lookupHash,
   lookupKeyFromConfig,
   MasterKeyRing,
@@ -43,6 +43,8 @@ interface CachedSubject {
   readonly handle: SubjectHandle;
   /** Field ids already stored, so repeated values (the same IP all day) are not rewritten. */
   readonly stored: Set<string>;
+  /** Field id of each `path 0x00 value` seen, so repeated values cost no HMAC (bounded like `stored`). */
+  readonly ids: Map<string, string>;
 }
 
 export interface PiiVaultOptions {
@@ -146,7 +148,7 @@ export class PiiVault {
       const [key, subject] = pending[i] as [string, SubjectRef];
       if (entry !== undefined) {
         const handle: SubjectHandle = { pseudonym: entry.pseudonym, dataKey: unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym) };
-        this.#cache.set(key, { handle, stored: new Set() });
+        this.#cache.set(key, { handle, stored: new Set(), ids: new Map() });
         resolved.set(key, handle);
         return;
       }
@@ -173,7 +175,7 @@ export class PiiVault {
         pseudonym: entry.pseudonym,
         dataKey: won ? candidate.dataKey : unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym),
       };
-      this.#cache.set(candidate.key, { handle, stored: new Set() });
+      this.#cache.set(candidate.key, { handle, stored: new Set(), ids: new Map() });
       resolved.set(candidate.key, handle);
     });
     return resolved;
@@ -195,10 +197,17 @@ export class PiiVault {
    * before the event carrying the token is committed.
    */
   protect(subject: SubjectRef, handle: SubjectHandle, path: string, value: string): string {
-    const id = fieldId(handle.dataKey, path, value);
     const key = subjectKey(subject);
-    const cached = this.#cache.get(key);
-    if (cached !== undefined && cached.handle.pseudonym === handle.pseudonym && cached.stored.has(id)) {
+    // resolveMany just refreshed this entry; peeking avoids an LRU move per value.
+    const peeked = this.#cache.peek(key);
+    const cached = peeked !== undefined && peeked.handle.pseudonym === handle.pseudonym ? peeked : undefined;
+    const pathAndValue = `${path}\u0000${value}`;
+    let id = cached?.ids.get(pathAndValue);
+    if (id === undefined) {
+      id = fieldIdOf(handle.dataKey, pathAndValue);
+      if (cached !== undefined && cached.ids.size < this.#storedPerSubject) cached.ids.set(pathAndValue, id);
+    }
+    if (cached !== undefined && cached.stored.has(id)) {
       this.#fieldWritesSkipped += 1;
       return piiToken(handle.pseudonym, id);
     }

@@ -38,21 +38,36 @@ function cloneJson<T>(value: T): T {
 
 const isObject = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** Dotted paths come from the policy (a handful): split each once. */
+const splitPaths = new Map<string, readonly string[]>();
+function partsOf(path: string): readonly string[] {
+  let parts = splitPaths.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (splitPaths.size < 10_000) splitPaths.set(path, parts);
+  }
+  return parts;
+}
+
 function getPath(root: unknown, path: string): unknown {
+  const parts = partsOf(path);
   let node = root;
-  for (const part of path.split('.')) {
+  for (let i = 0; i < parts.length; i++) {
     if (!isObject(node)) return undefined;
-    node = node[part];
+    node = node[parts[i] as string];
   }
   return node;
 }
 
 /** Parent object of a dotted path and the last key, creating nothing. */
 function parentOf(root: unknown, path: string): [Obj, string] | undefined {
-  const parts = path.split('.');
-  const last = parts.pop() as string;
-  const parent = parts.length === 0 ? root : getPath(root, parts.join('.'));
-  return isObject(parent) ? [parent, last] : undefined;
+  const parts = partsOf(path);
+  let parent = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (!isObject(parent)) return undefined;
+    parent = parent[parts[i] as string];
+  }
+  return isObject(parent) ? [parent, parts[parts.length - 1] as string] : undefined;
 }
 
 const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
@@ -66,11 +81,13 @@ const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
 export class Pseudonymizer {
   readonly #vault: PiiVault;
   readonly #policy: PiiPolicy;
+  readonly #fieldActions: readonly (readonly [string, PiiAction])[];
   readonly counts: PseudonymizeCounts = { pseudonymized: 0, truncated: 0, dropped: 0 };
 
   constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY) {
     this.#vault = vault;
     this.#policy = policy;
+    this.#fieldActions = Object.entries(policy.fields);
   }
 
   /** Every subject an event mentions (actor, user entity, configured references). */
@@ -165,7 +182,7 @@ export class Pseudonymizer {
     };
 
     // Exact paths first.
-    for (const [path, action] of Object.entries(this.#policy.fields)) {
+    for (const [path, action] of this.#fieldActions) {
       const at = parentOf(event, path);
       if (at === undefined || at[0][at[1]] === undefined) continue;
       const next = transform(path, at[0][at[1]] as JsonValue, action);

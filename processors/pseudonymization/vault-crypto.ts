@@ -70,12 +70,13 @@ export class MasterKeyRing {
   }
 }
 
-const seal = (key: Buffer, plaintext: Buffer, aad: string): Buffer => {
+const seal = (key: Buffer, plaintext: Buffer | string, aad: string): Buffer => {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+  const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
+  const last = cipher.final();
+  return Buffer.concat([iv, body, last, cipher.getAuthTag()]);
 };
 
 const open = (key: Buffer, sealed: Buffer, aad: string): Buffer => {
@@ -112,7 +113,7 @@ export function unwrapDataKey(ring: MasterKeyRing, wrapped: string, pseudonym: s
 
 /** Encrypts one value under a subject's data key, bound to (pseudonym, field id). */
 export function encryptValue(dataKey: Buffer, plaintext: string, pseudonym: string, fieldId: string): string {
-  return `${FORMAT}.${seal(dataKey, Buffer.from(plaintext, 'utf8'), `f:${pseudonym}:${fieldId}`).toString('base64url')}`;
+  return `${FORMAT}.${seal(dataKey, plaintext, `f:${pseudonym}:${fieldId}`).toString('base64url')}`;
 }
 
 export function decryptValue(dataKey: Buffer, ciphertext: string, pseudonym: string, fieldId: string): string {
@@ -178,5 +179,10 @@ export const newDataKey = (): Buffer => randomBytes(32);
  * log cannot even be used to confirm a guessed value. Equal values of one subject share an id (deduplication).
  */
 export function fieldId(dataKey: Buffer, path: string, value: string): string {
-  return base32(createHmac('sha256', dataKey).update(`${path}\u0000${value}`, 'utf8').digest().subarray(0, 12));
+  return fieldIdOf(dataKey, `${path}\u0000${value}`);
+}
+
+/** fieldId of the already joined `path 0x00 value`. */
+export function fieldIdOf(dataKey: Buffer, pathAndValue: string): string {
+  return base32(createHmac('sha256', dataKey).update(pathAndValue, 'utf8').digest().subarray(0, 12));
 }

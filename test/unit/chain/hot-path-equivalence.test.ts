@@ -1,0 +1,119 @@
+/**
+ * The ingest hot path computes some things in a faster way than their definition; each must give exactly
+ * the definition's result: chainHash = HMAC-SHA256 over chainMessage (docs/hash-chain.md),
+ * canonicalWireForm = the Avro record round trip, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
+ * canonicalJson's quoting = JSON.stringify. Checked on seeded random data full of edge cases.
+ */
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../processors/chain/canonical-json.js';
+import { chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
+import { canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
+import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    return state / 4_294_967_296;
+  };
+}
+
+const STRINGS = ['', 'a', 'plan', 'é', '日本', '😀', 'quote"d', 'back\\slash', 'tab\there', 'nl\n', '\u0000', '\u001f', '\u007f', '\u2028', 'x'.repeat(300), '10', '2', '-1', '01'];
+
+function randomValue(next: () => number, depth: number): unknown {
+  const pick = Math.floor(next() * (depth > 3 ? 7 : 10));
+  switch (pick) {
+    case 0:
+      return STRINGS[Math.floor(next() * STRINGS.length)];
+    case 1:
+      return [0, -0, 1.5, -2, 1e21, 5e-324, Number.MAX_SAFE_INTEGER, NaN, Infinity][Math.floor(next() * 9)];
+    case 2:
+      return next() < 0.5;
+    case 3:
+      return null;
+    case 4:
+      return undefined;
+    case 5:
+      return `s-${Math.floor(next() * 1000)}`;
+    case 6:
+      return Math.floor(next() * 1e6) / 100;
+    case 7:
+      return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+    default: {
+      const out: Record<string, unknown> = {};
+      for (let i = Math.floor(next() * 5); i > 0; i--) out[STRINGS[Math.floor(next() * STRINGS.length)] as string] = randomValue(next, depth + 1);
+      return out;
+    }
+  }
+}
+
+function randomEvent(next: () => number, i: number): CanonicalEvent {
+  const object = () => randomValue(next, 1) as never;
+  return {
+    id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    event_timestamp: '2026-11-28T09:00:00.000Z',
+    observed_timestamp: '2026-11-28T09:00:00.100Z',
+    source: STRINGS[i % STRINGS.length] || 'src',
+    spec_version: '1.0',
+    action: { name: 'analytics.course.clicked', type: 'track' },
+    actor: { type: 'user', pseudonym: 'ps_abcdefghijklmnopqrstuvwxyz', details: object() },
+    entity: next() < 0.5 ? { id: 'e', type: 'course', details: object() } : undefined,
+    context: {
+      client: { ip_address: '203.0.113.0', user_agent: next() < 0.5 ? undefined : 'ua' },
+      telemetry: next() < 0.5 ? { duration_ms: -0, trace_id: 't' } : undefined,
+      domain_specific: { analytics: { properties: object(), user_state_snapshot: next() < 0.5 ? { plan: 'pro' } : undefined } },
+      attributes: object(),
+    },
+    ...(next() < 0.3 ? { unknown_field: 'dropped' } : {}),
+  } as CanonicalEvent;
+}
+
+describe('ingest hot-path equivalences', () => {
+  it('jsonRoundTrip is JSON.parse(JSON.stringify(x))', () => {
+    const next = random(7);
+    for (let i = 0; i < 3_000; i++) {
+      const value = randomValue(next, 0);
+      const text = JSON.stringify(value) as string | undefined;
+      expect(jsonRoundTrip(value)).toStrictEqual(text === undefined ? undefined : JSON.parse(text));
+      if (text !== undefined) expect(JSON.stringify(jsonRoundTrip(value))).toBe(text);
+    }
+    const unusual = [{ when: new Date(0) }, JSON.parse('{"__proto__": {"x": 1}, "a": 1}') as unknown, { b: Buffer.from('hi') }, Object.assign(new Array<unknown>(3), { 0: 1, 2: 3 })];
+    for (const value of unusual) expect(JSON.stringify(jsonRoundTrip(value))).toBe(JSON.stringify(value));
+  });
+
+  it('canonicalWireForm is the Avro record round trip', () => {
+    const next = random(11);
+    for (let i = 0; i < 1_000; i++) {
+      const event = randomEvent(next, i);
+      const expected = fromAvroRecord(toAvroRecord({ event })).event;
+      const actual = canonicalWireForm(event);
+      expect(actual).toStrictEqual(expected);
+      expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+    }
+  });
+
+  it('chainHash is HMAC-SHA256 over chainMessage, for any position', () => {
+    const next = random(13);
+    const key = Buffer.alloc(32, 1);
+    for (let i = 0; i < 500; i++) {
+      const event = canonicalWireForm(randomEvent(next, i));
+      const position = {
+        partition: [0, 1, 255, 65_536, 0xffffffff][i % 5] as number,
+        sequence: [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER][i % 6] as number,
+        keyId: ['c1', 'k', 'key-2026-11'][i % 3] as string,
+        previousHash: createHmac('sha256', key).update(String(i)).digest('hex'),
+      };
+      expect(chainHash(key, position, event)).toBe(createHmac('sha256', key).update(chainMessage(position, event)).digest('hex'));
+    }
+  });
+
+  it("canonicalJson quotes every string exactly as JSON.stringify does", () => {
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue; // lone surrogates are rejected
+      const text = `k${String.fromCharCode(c)}v`;
+      expect(canonicalJson(text)).toBe(JSON.stringify(text));
+    }
+    expect(canonicalJson('😀 "é"')).toBe(JSON.stringify('😀 "é"'));
+  });
+});
