@@ -72,15 +72,8 @@ export function observeRunningTopologies(metrics: QuintetMetrics, config: Quinte
   let admin: KafkaTopicAdmin | undefined;
   metrics.onScrape(async () => {
     for (const topology of running()) {
-      const sizes = new Map<string, number>();
-      for (const task of topology.streams.runningTasks().values()) {
-        for (const store of task.storeNames ?? []) {
-          const state = task.getStateStore?.(store) as unknown as { approximateSize(): number } | undefined;
-          if (state !== undefined) sizes.set(store, (sizes.get(store) ?? 0) + state.approximateSize());
-        }
-      }
-      for (const [store, entries] of sizes) metrics.stateStoreEntries.set({ topology: topology.name, store }, entries);
-      if (sizes.has(CHAIN_HEAD_STORE)) {
+      const stores = metrics.reportStateStores(topology.name, topology.streams.runningTasks().values());
+      if (stores.has(CHAIN_HEAD_STORE)) {
         for (const heads of topology.streams.localStores<KeyValueStore<number, ChainHead>>(CHAIN_HEAD_STORE)) {
           for (const { key, value } of heads.all()) metrics.chainHeadSequence.set({ partition: String(key) }, value.sequence);
         }

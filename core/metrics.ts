@@ -9,6 +9,12 @@ interface RuntimeCounters {
   increment(name: string, labels: Readonly<Record<string, string>>, by?: number): void;
 }
 
+/** A task as far as store sizes go (the streams runtime's StreamTask). */
+interface TaskWithStores {
+  readonly storeNames?: readonly string[];
+  getStateStore?(name: string): unknown;
+}
+
 /** What the vault reports about its pseudonym cache (PiiVault.stats()). */
 interface VaultCacheSource {
   stats(): { readonly hits: number; readonly misses: number };
@@ -122,6 +128,19 @@ export class QuintetMetrics {
   recordProduced(topology: string, topic: string, deadLetter?: { readonly stage: string; readonly code: string }): void {
     this.recordsOut.inc({ topology, topic });
     if (deadLetter !== undefined) this.deadLetters.inc({ topology, stage: deadLetter.stage, reason: deadLetter.code });
+  }
+
+  /** Sets the entries of each state store of a topology, summed over its tasks; returns the store names seen. */
+  reportStateStores(topology: string, tasks: Iterable<TaskWithStores>): Set<string> {
+    const sizes = new Map<string, number>();
+    for (const task of tasks) {
+      for (const store of task.storeNames ?? []) {
+        const state = task.getStateStore?.(store) as { approximateSize?(): number } | undefined;
+        if (state?.approximateSize !== undefined) sizes.set(store, (sizes.get(store) ?? 0) + state.approximateSize());
+      }
+    }
+    for (const [store, entries] of sizes) this.stateStoreEntries.set({ topology, store }, entries);
+    return new Set(sizes.keys());
   }
 
   /** Reports the vault's cache hits and misses (counted by the vault itself) at each scrape. */

@@ -459,11 +459,7 @@ export class EmbeddedPipeline {
   /** The figures read at scrape time: state store sizes, chain heads, read-model lag. */
   #refreshGauges(): void {
     const drivers: { name: EmbeddedTopology; driver: TopologyTestDriver }[] = [{ name: 'ingest', driver: this.#ingest }, ...this.#readModels];
-    for (const { name, driver } of drivers) {
-      const sizes = new Map<string, number>();
-      for (const task of driver.tasks) for (const store of task.storeNames) sizes.set(store, (sizes.get(store) ?? 0) + (task.getStateStore(store) as unknown as { approximateSize(): number }).approximateSize());
-      for (const [store, entries] of sizes) this.metrics.stateStoreEntries.set({ topology: name, store }, entries);
-    }
+    for (const { name, driver } of drivers) this.metrics.reportStateStores(name, driver.tasks);
     this.metrics.stateStoreEntries.set({ topology: 'ingest', store: 'vault' }, this.#vaultStore.size);
     for (const { key, value } of this.#ingest.getKeyValueStore<number, ChainHead>(CHAIN_HEAD_STORE).all() as ReturnType<ReadOnlyKeyValueStore<number, ChainHead>['all']>) {
       this.metrics.chainHeadSequence.set({ partition: String(key) }, value.sequence);
