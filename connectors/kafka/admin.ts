@@ -161,6 +161,13 @@ export class KafkaTopicAdmin {
     await admin.deleteGroups([...groupIds]);
   }
 
+  /** Deletes the records of `topic` below the given offset of each partition (the log start moves there). */
+  async deleteRecordsBefore(topic: string, offsets: ReadonlyMap<number, number>): Promise<void> {
+    if (offsets.size === 0) return;
+    const admin = await this.#connect();
+    await admin.deleteTopicRecords({ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+  }
+
   /** The underlying kafkajs admin, connected, for operations this helper does not wrap. */
   async kafkajsAdmin(): Promise<Admin> {
     return this.#connect();

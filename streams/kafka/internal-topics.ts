@@ -21,11 +21,14 @@ export interface InternalTopicPlan {
 
 export interface InternalTopicSettings {
   readonly replicationFactor: number;
-  /** Retention of repartition topics (records are consumed soon after being written). */
+  /**
+   * Retention of repartition topics; default -1 (none), as in Kafka Streams. Records keep their event
+   * time, so time retention would delete records of old events (a backfill, a replay, a lagging
+   * task) before they are consumed; the engine purges consumed records itself (deleteRecords up to
+   * the committed offsets).
+   */
   readonly repartitionRetentionMs?: number;
 }
-
-const DAY_MS = 86_400_000;
 
 export function planInternalTopics(
   metadata: TopologyMetadata,
@@ -53,7 +56,7 @@ export function planInternalTopics(
     name: topic.name,
     partitions: counts.get(topic.name) ?? (tasks.get(topic.producedBy) as number),
     replicationFactor: settings.replicationFactor,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(settings.repartitionRetentionMs ?? 7 * DAY_MS) },
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(settings.repartitionRetentionMs ?? -1) },
   }));
   const changelogTopics: TopicSpec[] = metadata.changelogTopics.map((changelog) => ({
     name: changelog.topic,

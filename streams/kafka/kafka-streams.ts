@@ -65,6 +65,11 @@ export interface KafkaStreamsOptions {
     /** Batches (of different partitions) processed at the same time. */
     readonly partitionsConsumedConcurrently?: number;
   };
+  /**
+   * How often consumed records of repartition topics are deleted (up to the committed offsets), as
+   * Kafka Streams does; repartition topics have no time retention. Default 30 s.
+   */
+  readonly repartitionPurgeIntervalMs?: number;
   /** Transaction timeout of the per-task producers (exactly-once). */
   readonly transactionTimeoutMs?: number;
   readonly logger?: Logger;
@@ -105,6 +110,9 @@ export class KafkaStreams extends EventEmitter {
   #commitTimer: NodeJS.Timeout | undefined;
   #punctuateTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
+  #repartitionTopics = new Set<string>();
+  #lastPurge = performance.now();
+  #purging: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   /** Takes a core `Topology` (run with the core `StreamTask`) or any `EngineTopology`. */
@@ -200,6 +208,7 @@ export class KafkaStreams extends EventEmitter {
     });
     this.#plan = planInternalTopics(metadata, userCounts, { replicationFactor: this.#options.config.topics.replicationFactor });
     await this.#admin.ensureTopics([...this.#plan.repartitionTopics, ...this.#plan.changelogTopics]);
+    this.#repartitionTopics = new Set(this.#plan.repartitionTopics.map((topic) => topic.name));
     for (const sub of metadata.subtopologies) {
       this.#inputTopicsOf.set(sub.id, [...sub.sourceTopics]);
       for (const topic of sub.sourceTopics) this.#subTopologyOf.set(topic, sub.id);
@@ -511,6 +520,34 @@ export class KafkaStreams extends EventEmitter {
     await Promise.all(
       tasks.map((task) => task.run(() => this.#commitTask(task)).catch((error: unknown) => this.#onTaskError(task, error))),
     );
+    if (this.#repartitionTopics.size > 0 && this.#purging === undefined && performance.now() - this.#lastPurge >= (this.#options.repartitionPurgeIntervalMs ?? 30_000)) {
+      this.#lastPurge = performance.now();
+      this.#purging = this.#purgeRepartitionTopics().finally(() => {
+        this.#purging = undefined;
+      });
+    }
+  }
+
+  /**
+   * Deletes what running tasks have consumed and committed from the repartition topics they read,
+   * which have no time retention. Best effort: a failure only delays the clean-up.
+   */
+  async #purgeRepartitionTopics(): Promise<void> {
+    const below = new Map<string, Map<number, number>>();
+    for (const task of this.#tasks.values()) {
+      if (task.state !== 'running') continue;
+      for (const [topic, offset] of task.committed) {
+        if (!this.#repartitionTopics.has(topic) || offset <= 0) continue;
+        const partitions = below.get(topic) ?? new Map<number, number>();
+        partitions.set(task.partition, offset);
+        below.set(topic, partitions);
+      }
+    }
+    for (const [topic, offsets] of below) {
+      await this.#admin.deleteRecordsBefore(topic, offsets).catch((error: unknown) => {
+        this.#logger.warn({ topic, error: errorSummary(error) }, 'repartition topic purge failed');
+      });
+    }
   }
 
   /** Runs inside the task's queue. */
@@ -635,6 +672,7 @@ export class KafkaStreams extends EventEmitter {
       }
     }
     await this.#committing;
+    await this.#purging;
     await Promise.all([...this.#tasks.values()].map((task) => this.#closeTask(task, 'shutdown')));
     this.#tasks.clear();
     await consumer?.disconnect().catch(() => undefined);

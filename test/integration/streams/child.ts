@@ -1,5 +1,6 @@
 /** Starts and stops fixture programs in child processes (node --import tsx). */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,16 +19,21 @@ export interface Fixture {
 }
 
 export function startFixture(program: string, args: unknown, env: Record<string, string> = {}): Fixture {
+  // Debugging aid: STREAMS_FIXTURE_LOG_DIR=<dir> keeps each child's output (state lines, logs) in <dir>/<pid>.log.
+  const logDir = process.env.STREAMS_FIXTURE_LOG_DIR;
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', program), JSON.stringify(args)], {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', logDir === undefined ? 'inherit' : 'pipe'],
   });
+  const logFile = logDir === undefined || child.pid === undefined ? undefined : join(logDir, `${child.pid}.log`);
+  if (logFile !== undefined) child.stderr?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
   const states: string[] = [];
   const assignments: string[][] = [];
   const waiters: { state: string; resolve: () => void }[] = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
+    if (logFile !== undefined) appendFileSync(logFile, chunk);
     buffered += chunk.toString();
     let newline = buffered.indexOf('\n');
     while (newline >= 0) {

@@ -10,7 +10,7 @@ import type { WindowStore } from '../../../streams/state/index.js';
 import { KafkaStreams } from '../../../streams/kafka/index.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
 import { COUNT_STORE, internalTopics, windowedCountTopology } from './fixtures/windowed-count.js';
-import { checkWindowedCounts, expectedFinalCounts, produceInput, readCommitted, windowedInput } from './support.js';
+import { checkWindowedCounts, expectedFinalCounts, produceInput, readCommitted, recentWindowStart, windowedInput } from './support.js';
 
 function snapshot(streams: KafkaStreams): Map<string, number> {
   const state = new Map<string, number>();
@@ -31,7 +31,7 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
   const input = uniqueName('restore-in');
   const output = uniqueName('restore-out');
   const applicationId = uniqueName('restore-app');
-  const [changelog] = internalTopics(applicationId) as [string, string];
+  const [changelog, repartition] = internalTopics(applicationId) as [string, string];
 
   afterAll(async () => {
     await admin.deleteTopics([input, output, ...internalTopics(applicationId)]).catch(() => undefined);
@@ -44,13 +44,19 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
       { name: input, partitions: 3, replicationFactor: 1 },
       { name: output, partitions: 3, replicationFactor: 1 },
     ]);
-    const first = windowedInput(3_000);
+    const baseTime = recentWindowStart();
+    const first = windowedInput(3_000, 12, 4, baseTime);
     await produceInput(kafka, input, first);
-    const options = { config, applicationId, processingGuarantee: guarantee, commitIntervalMs: 100 };
+    const options = { config, applicationId, processingGuarantee: guarantee, commitIntervalMs: 100, repartitionPurgeIntervalMs: 200 };
 
     const before = new KafkaStreams(windowedCountTopology(input, output), options);
     await before.start();
     await readCommitted(kafka, output, (records) => records.length >= first.length);
+    // The repartition topic has no time retention; what was consumed and committed is purged.
+    const purged = async (): Promise<number> => [...(await admin.offsetRange(repartition)).values()].reduce((sum, r) => sum + Number(r.low), 0);
+    const purgeDeadline = Date.now() + 20_000;
+    while ((await purged()) === 0 && Date.now() < purgeDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await purged()).toBeGreaterThan(0);
     const stateBefore = snapshot(before);
     const timesBefore = streamTimes(before);
     await before.close();
@@ -68,7 +74,7 @@ describe.each(['exactly_once', 'at_least_once'] as const)('restore from the chan
     const changelogSize = [...(await admin.offsetRange(changelog)).values()].reduce((sum, r) => sum + Number(r.high), 0);
     expect(changelogSize).toBeGreaterThanOrEqual(state.size);
 
-    const more = windowedInput(900).map((r) => ({ ...r, seq: r.seq + first.length }));
+    const more = windowedInput(900, 12, 4, baseTime).map((r) => ({ ...r, seq: r.seq + first.length }));
     await produceInput(kafka, input, more);
     const all = [...first, ...more];
     const out = await readCommitted(kafka, output, (records) => records.length >= all.length);

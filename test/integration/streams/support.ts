@@ -13,8 +13,17 @@ export interface InputRecord {
   readonly timestamp: number;
 }
 
-/** `count` records over `keys` keys and a few windows; deterministic for a given count. */
-export function windowedInput(count: number, keys = 12, windows = 4, baseTime = Date.UTC(2026, 0, 1)): InputRecord[] {
+/**
+ * A window start an hour ago. Input must carry recent timestamps: the broker's time retention (24 h on
+ * the local stack) deletes records by their timestamp, and a fixed date in the past made it delete
+ * test input (and, with 7-day repartition retention then, repartition records) mid-test.
+ */
+export function recentWindowStart(): number {
+  return Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 60 * WINDOW_MS;
+}
+
+/** `count` records over `keys` keys and a few windows from `baseTime`; deterministic for a given count and base. */
+export function windowedInput(count: number, keys = 12, windows = 4, baseTime = recentWindowStart()): InputRecord[] {
   const records: InputRecord[] = [];
   for (let seq = 0; seq < count; seq += 1) {
     const key = `user-${(seq * 7) % keys}`;
@@ -24,11 +33,16 @@ export function windowedInput(count: number, keys = 12, windows = 4, baseTime = 
   return records;
 }
 
-export async function produceInput(kafka: Kafka, topic: string, records: readonly InputRecord[], chunk = 2_000): Promise<void> {
+/**
+ * Produces `records` in chunks of `chunk`; with `pauseMs`, waits that long between chunks, so input
+ * keeps arriving for a predictable time (the crash test uses it to kill while transactions are open).
+ */
+export async function produceInput(kafka: Kafka, topic: string, records: readonly InputRecord[], chunk = 2_000, pauseMs = 0): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   try {
     for (let i = 0; i < records.length; i += chunk) {
+      if (i > 0 && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       await producer.send({
         topic,
         acks: -1,
