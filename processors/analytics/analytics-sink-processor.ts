@@ -8,10 +8,8 @@
  *   a batch older than `maxDelayMs`, and `beforeCommit()` (which the runtime awaits before it takes a
  *   task's offsets) writes the rest and waits for the store. Inserts therefore have the configured
  *   size whatever the consumer's fetch size is.
- * - `flushAt: 'batch-end'` (embedded mode, DuckDB): the last record of every consumed batch waits for
- *   `flush()`, so rows are readable as soon as `process()` returned. `prepareBatch` (which the runtime
- *   calls with every consumed batch before processing it) tells the processor how many records the
- *   batch has.
+ * - `flushAt: 'batch-end'` (embedded mode, DuckDB): `flushBatch()`, which the runtime awaits after
+ *   every consumed batch, writes the batch, so rows are readable as soon as `process()` returned.
  *
  * Records whose times cannot be stored are dead-lettered with the reason code of `toAnalyticsRow`.
  */
@@ -36,8 +34,6 @@ export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEn
   readonly #encode: (row: AnalyticsRow) => T;
   readonly #flushAt: FlushPolicy;
   #context: ProcessorContext<never, never> | undefined;
-  /** Records of the current consumed batch not processed yet; 0 = the batch is complete ('batch-end'). */
-  #remaining = 0;
 
   constructor(sink: BatchingSink<T>, encode: (row: AnalyticsRow) => T, flushAt: FlushPolicy = 'batch-end') {
     this.#sink = sink;
@@ -53,10 +49,6 @@ export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEn
     }
   }
 
-  async prepareBatch(records: readonly StreamRecord<unknown, CanonicalEnvelopeValue>[]): Promise<void> {
-    if (this.#flushAt === 'batch-end') this.#remaining += records.length;
-  }
-
   process(record: StreamRecord<unknown, CanonicalEnvelopeValue>): void | Promise<void> {
     const context = this.#context as ProcessorContext<never, never>;
     const metadata = context.recordMetadata;
@@ -64,11 +56,12 @@ export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEn
     if (row.kind === 'deadLetter') {
       context.deadLetter({ code: row.code, stage: row.stage, message: row.message, ...(row.path === undefined ? {} : { path: row.path }) });
     }
-    const added = row.kind === 'ok' ? this.#sink.add(this.#encode(row.value)) : undefined;
-    if (this.#flushAt === 'commit') return added;
-    if (this.#remaining > 0) this.#remaining -= 1;
-    if (this.#remaining > 0) return added;
-    return added === undefined ? this.#sink.flush() : added.then(() => this.#sink.flush());
+    return row.kind === 'ok' ? this.#sink.add(this.#encode(row.value)) : undefined;
+  }
+
+  /** Called by the runtime after each consumed batch: in 'batch-end' mode the batch is written now. */
+  flushBatch(): void | Promise<void> {
+    return this.#flushAt === 'batch-end' && this.#sink.pendingRows > 0 ? this.#sink.flush() : undefined;
   }
 
   /** Called by the runtime before it commits this task's offsets: every row added so far is acknowledged when it resolves. */
