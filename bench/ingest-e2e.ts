@@ -49,6 +49,7 @@ const PARTITIONS = 4;
 /** Events generated at a time: the generator keeps a whole workload in memory, the raw topic need not. */
 const GENERATOR_CHUNK = 50_000;
 const SEND_BATCH = 2_000;
+const MIB = 1024 * 1024;
 /** How the suite hands the ingest process its configuration (topics, secrets, application id). */
 const OVERRIDES_VARIABLE = 'QUINTET_BENCH_INGEST_OVERRIDES';
 
@@ -98,6 +99,8 @@ export interface ProcessRun {
    * of the warm-up (a JVM's JIT, caches filling), i.e. closer to a long-running process.
    */
   readonly steadyEventsPerSecond: number;
+  /** Node.js processes only: V8 heap in use after a full GC at the end, i.e. what the process retains. */
+  readonly heapAfterGcMb?: number;
 }
 
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -125,6 +128,30 @@ async function measureProcess(
   input: { topic: string; groupId: string; count: number; end: ReadonlyMap<number, number> },
 ): Promise<ProcessRun> {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete) for (const listener of lines) listener(line);
+  });
+  /** Asks a Node.js child (SIGUSR2) for its heap after a full GC; undefined for other processes or after 10 s. */
+  const retainedHeap = async (): Promise<number | undefined> => {
+    if (command !== process.execPath) return undefined;
+    const reply = new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 10_000);
+      lines.push((line) => {
+        const match = /"heapAfterGcMb":([\d.]+)/.exec(line);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+    });
+    child.kill('SIGUSR2');
+    return reply;
+  };
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
   const exited = new Promise<never>((_, reject) =>
@@ -133,15 +160,7 @@ async function measureProcess(
   exited.catch(() => undefined);
   try {
     const started = await Promise.race([
-      new Promise<number>((resolve) => {
-        let buffered = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString();
-          const lines = buffered.split('\n');
-          buffered = lines.pop() ?? '';
-          if (lines.some(startsClock)) resolve(performance.now());
-        });
-      }),
+      new Promise<number>((resolve) => lines.push((line) => startsClock(line) && resolve(performance.now()))),
       exited,
     ]);
     const pid = child.pid as number;
@@ -167,12 +186,22 @@ async function measureProcess(
     const seconds = (performance.now() - started) / 1000;
     const rssEndMb = procStatusMb(pid, 'VmRSS');
     const rssPeakMb = procStatusMb(pid, 'VmHWM');
+    const heapAfterGcMb = await retainedHeap();
     const finished = started + seconds * 1000;
     const startupSeconds = ((firstCommit ?? finished) - started) / 1000;
     // A run too short to sample a fifth before the end counts as steady from its start.
     const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
     const steadyEventsPerSecond = (input.count - steady.done) / ((finished - steady.at) / 1000);
-    return { eventsPerSecond: input.count / seconds, seconds, rssPeakMb, rssHalfwayMb: rssHalfwayMb ?? rssEndMb, rssEndMb, startupSeconds, steadyEventsPerSecond };
+    return {
+      eventsPerSecond: input.count / seconds,
+      seconds,
+      rssPeakMb,
+      rssHalfwayMb: rssHalfwayMb ?? rssEndMb,
+      rssEndMb,
+      startupSeconds,
+      steadyEventsPerSecond,
+      ...(heapAfterGcMb === undefined ? {} : { heapAfterGcMb }),
+    };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -196,7 +225,9 @@ interface IngestTopics {
 /** Deletes the topics of a finished run and every internal topic of its application (changelogs). */
 async function dropRun(admin: KafkaTopicAdmin, topics: readonly string[], applicationId: string, groupId: string): Promise<void> {
   const all = await (await admin.kafkajsAdmin()).listTopics();
-  await admin.deleteTopics([...topics, ...all.filter((t) => t.startsWith(`${applicationId}-`))]).catch(() => undefined);
+  // A set: the broker rejects a delete request that names a topic twice (the run's own topics share the prefix).
+  const doomed = new Set([...topics, ...all.filter((t) => t.startsWith(`${applicationId}-`))]);
+  await admin.deleteTopics([...doomed].filter((t) => all.includes(t))).catch((error: Error) => process.stderr.write(`bench: could not delete the topics of ${applicationId}: ${error.message}\n`));
   await admin.deleteGroups([groupId]).catch(() => undefined);
 }
 
@@ -264,7 +295,7 @@ export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admi
   try {
     return await measureProcess(
       process.execPath,
-      [...profileFlags(), '--import', 'tsx', fileURLToPath(import.meta.url)],
+      [...profileFlags(), '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)],
       { ...process.env, [OVERRIDES_VARIABLE]: JSON.stringify(overrides) },
       (line) => line.includes('"phase":"opening"'),
       admin,
@@ -400,7 +431,7 @@ export const suite: BenchSuite = {
         },
         ratioFigure('ingest.e2e.ratio_to_bare', 'bare kafkajs consume-produce loop (exactly_once)', rates(quintet), bare, `generator mix; ${setting}`),
         summarize('ingest.memory_rss_mb', 'MiB', quintet.map((r) => r.rssPeakMb), {
-          notes: `peak RSS of the ingest process, ${count} events; RSS at half / end of input: ${quintet.map((r) => `${Math.round(r.rssHalfwayMb)}/${Math.round(r.rssEndMb)}`).join(', ')}`,
+          notes: `peak RSS of the ingest process, ${count} events; RSS at half / end of input: ${quintet.map((r) => `${Math.round(r.rssHalfwayMb)}/${Math.round(r.rssEndMb)}`).join(', ')} MiB; V8 heap after a full GC at the end: ${quintet.map((r) => Math.round(r.heapAfterGcMb ?? Number.NaN)).join(', ')} MiB`,
         }),
         summarize('ingest.e2e.canonical_input.events_per_s', 'events/s', rates(quintetCanonical), {
           notes: `canonical-shaped raw events only (generator social events); ${setting}`,
@@ -448,6 +479,12 @@ async function ingestProcess(): Promise<void> {
   });
   streams.on('error', (error: Error) => process.stderr.write(`${error.message}\n`));
   streams.on('stateChange', (state: string) => process.stdout.write(`${JSON.stringify({ state })}\n`));
+  // The suite's question "what does the process retain?": heap in use after a full GC (needs --expose-gc).
+  process.on('SIGUSR2', () => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    process.stdout.write(`${JSON.stringify({ heapAfterGcMb: process.memoryUsage().heapUsed / MIB })}\n`);
+  });
   process.once('SIGTERM', () => {
     void streams
       .close()

@@ -7,6 +7,8 @@
  * - `ingest.scale.p<N>.e<M>.events_per_s`: throughput from opening the deployment to the input fully committed.
  * - `ingest.scale.p<N>.e<M>.memory_rss_mb`: peak RSS (VmHWM) of the ingest process; the notes give RSS
  *   at half and at the end of the input, so that growth within a run is visible too.
+ * - `ingest.scale.p<N>.e<M>.heap_after_gc_mb`: V8 heap in use after a full GC at the end: what the
+ *   process retains, without the garbage that RSS also counts.
  * - `ingest.scale.p<N>.rss_growth`: peak RSS at the largest size over peak RSS at the smallest. Memory
  *   must stay bounded: with a bounded working set (vault cache, chain heads, in-flight batches) this
  *   stays near 1 however many events pass.
@@ -49,6 +51,9 @@ export const suite: BenchSuite = {
               summarize(`${point}.events_per_s`, 'events/s', [run.eventsPerSecond], { notes: `${events} events in ${run.seconds.toFixed(1)} s (${run.startupSeconds.toFixed(1)} s to the first commit; ${Math.round(run.steadyEventsPerSecond)} events/s from a fifth of the input on), ${partitions} partition(s), one run` }),
               summarize(`${point}.memory_rss_mb`, 'MiB', [run.rssPeakMb], { notes: `peak RSS; at half of the input ${Math.round(run.rssHalfwayMb)} MiB, at the end ${Math.round(run.rssEndMb)} MiB` }),
             );
+            if (run.heapAfterGcMb !== undefined) {
+              figures.push(summarize(`${point}.heap_after_gc_mb`, 'MiB', [run.heapAfterGcMb], { notes: 'V8 heap in use after a full GC once the input is committed: what the process retains' }));
+            }
           } finally {
             await admin.deleteTopics([raw]).catch(() => undefined);
           }
@@ -57,7 +62,7 @@ export const suite: BenchSuite = {
         const last = points[points.length - 1] as ProcessRun;
         figures.push(
           summarize(`ingest.scale.p${partitions}.rss_growth`, 'ratio', [last.rssPeakMb / first.rssPeakMb], {
-            notes: `peak RSS at ${sizeLabel(sizes[sizes.length - 1] as number)} events (${Math.round(last.rssPeakMb)} MiB) over ${sizeLabel(sizes[0] as number)} (${Math.round(first.rssPeakMb)} MiB)`,
+            notes: `peak RSS at ${sizeLabel(sizes[sizes.length - 1] as number)} events (${Math.round(last.rssPeakMb)} MiB) over ${sizeLabel(sizes[0] as number)} (${Math.round(first.rssPeakMb)} MiB); heap after GC ${Math.round(last.heapAfterGcMb ?? Number.NaN)} vs ${Math.round(first.heapAfterGcMb ?? Number.NaN)} MiB`,
           }),
         );
       }
