@@ -21,7 +21,7 @@
  * signed checkpoints, and dead letters whose payloads are already encrypted.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuintetError } from '../core/errors.js';
 import type { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
@@ -96,11 +96,17 @@ export class EmbeddedDataFolder {
     }
   }
 
-  /** Every record kept for a topic, in the order written. A torn last line (killed mid-append) is ignored. */
+  /**
+   * Every record kept for a topic, in the order written. A torn last line (a kill in the middle of an
+   * append) is cut off the file, so that the next append starts on a line of its own.
+   */
   loadTopic(topic: string): RawTestRecord[] {
     const path = join(this.directory, 'topics', `${fileNameOf(topic)}.ndjson`);
     if (!existsSync(path)) return [];
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const data = readFileSync(path);
+    const complete = data.lastIndexOf(0x0a) + 1;
+    if (complete < data.length) truncateSync(path, complete);
+    const lines = data.subarray(0, complete).toString('utf8').split('\n');
     const records: RawTestRecord[] = [];
     for (const [index, line] of lines.entries()) {
       if (line === '') continue;
@@ -108,7 +114,6 @@ export class EmbeddedDataFolder {
       try {
         stored = JSON.parse(line) as StoredRecord;
       } catch (error) {
-        if (index >= lines.length - 2) break;
         throw new QuintetError('EMBEDDED_DATA_UNREADABLE', `${path} line ${index + 1} is not a stored record`, { cause: error });
       }
       records.push({

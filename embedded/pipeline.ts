@@ -373,8 +373,8 @@ export class EmbeddedPipeline {
   }
 
   /**
-   * With a data folder: appends what this run produced since the last save, makes the read models'
-   * state stores durable, and rewrites the sealed vault and feed snapshots. Runs after a batch when the
+   * With a data folder: rewrites the sealed vault, appends what this run produced since the last save,
+   * makes the read models' state stores durable and rewrites the sealed feed snapshot. Runs after a batch when the
    * last save is `savePeriodMs` old, after every erasure and at close, so a clean stop loses nothing; a
    * kill loses at most the last period, and one in the middle of a save can leave the read models one
    * batch apart from the log (their stores are idempotent for feeds, not for like counts). The period
@@ -386,13 +386,16 @@ export class EmbeddedPipeline {
     const started = performance.now();
     if (!force && started - this.#lastSave < this.#savePeriodMs) return;
     this.#lastSave = started;
+    // Order matters for a kill between two writes: the vault first, so that every pseudonym the saved
+    // log names is in the saved vault (else a restart would give its subject a second pseudonym); then
+    // the log, which the chain heads are rebuilt from; then the read models, which may lag it.
+    folder.writeSealed(SEALED.vault, this.#vaultStore.snapshot());
     const topics = this.config.topics;
     for (const topic of [topics.canonical, topics.checkpoints, topics.deadLetter]) folder.appendTopic(topic, this.#unsaved('ingest', this.#ingest, topic));
     for (const { name, driver } of this.#readModels) {
       folder.appendTopic(topics.deadLetter, this.#unsaved(name, driver, topics.deadLetter));
       driver.flush();
     }
-    folder.writeSealed(SEALED.vault, this.#vaultStore.snapshot());
     const feeds: FeedStoresSnapshot = {
       graph: this.#stores.graph.snapshot(),
       inboxes: this.#stores.inboxes.snapshot(),
