@@ -517,9 +517,8 @@ export class KafkaStreams extends EventEmitter {
 
   async #commitAll(): Promise<void> {
     const tasks = [...this.#tasks.values()].filter((t) => t.state === 'running');
-    await Promise.all(
-      tasks.map((task) => task.run(() => this.#commitTask(task)).catch((error: unknown) => this.#onTaskError(task, error))),
-    );
+    const commit = this.processingGuarantee === 'exactly_once' ? (task: TaskRuntime) => task.run(() => this.#commitTask(task)) : (task: TaskRuntime) => this.#commitAtLeastOnce(task);
+    await Promise.all(tasks.map((task) => commit(task).catch((error: unknown) => this.#onTaskError(task, error))));
     if (this.#repartitionTopics.size > 0 && this.#purging === undefined && performance.now() - this.#lastPurge >= (this.#options.repartitionPurgeIntervalMs ?? 30_000)) {
       this.#lastPurge = performance.now();
       this.#purging = this.#purgeRepartitionTopics().finally(() => {
@@ -548,6 +547,34 @@ export class KafkaStreams extends EventEmitter {
         this.#logger.warn({ topic, error: errorSummary(error) }, 'repartition topic purge failed');
       });
     }
+  }
+
+  /**
+   * The periodic commit under at-least-once, without stopping the task: inside its queue only the
+   * flush and a snapshot of the positions; then, while the task goes on processing, wait for the
+   * sends handed out so far (chained, so all earlier ones too) and commit the snapshot. Offsets are
+   * still committed only once everything produced before them is acknowledged. Under exactly-once
+   * the transaction cannot stay open for more sends while it commits, so `#commitTask` runs in the queue.
+   */
+  async #commitAtLeastOnce(task: TaskRuntime): Promise<void> {
+    const prepared = await task.run(async () => {
+      if (task.state !== 'running') return undefined;
+      await (task.task as StreamTask).flush();
+      task.sendBuffered(this.#senderOf(task));
+      const offsets = task.offsetsToCommit();
+      if (!task.dirty && offsets.length === 0) return undefined;
+      return { offsets, snapshot: task.snapshotPositions(), sent: task.sendsSoFar() };
+    });
+    if (prepared === undefined) return;
+    const started = performance.now();
+    await prepared.sent;
+    if (prepared.offsets.length > 0 && task.state === 'running') {
+      await (this.#consumer as Consumer).commitOffsets(
+        prepared.offsets.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset, metadata }) => ({ topic, partition, offset, metadata }))),
+      );
+    }
+    task.markCommittedAt(prepared.snapshot);
+    this.#options.metrics?.commitLatency.observe({ topology: this.#topologyLabel }, (performance.now() - started) / 1000);
   }
 
   /** Runs inside the task's queue. */
@@ -614,6 +641,9 @@ export class KafkaStreams extends EventEmitter {
     const wasRunning = task.state === 'running';
     task.state = wasRunning ? 'closing' : 'closed';
     if (!wasRunning) return; // #initTask notices and cleans up
+    // A periodic at-least-once commit may still be waiting for acknowledgements outside the task's
+    // queue: let it land first, so that it cannot overwrite this final commit with older offsets.
+    await this.#committing;
     await task.run(async () => {
       try {
         await this.#commitTask(task);

@@ -209,6 +209,14 @@ export class TaskRuntime {
   }
 
   /**
+   * A promise for every send handed out so far (sends are chained, so the last one settles after all
+   * earlier ones); it rejects with the first send failure. Sends handed out later are not waited for.
+   */
+  sendsSoFar(): Promise<void> {
+    return this.#lastSend.then(() => this.throwIfSendFailed());
+  }
+
+  /**
    * Waits until the bytes in flight drop to `bytes` or below. A send failure is left for the next
    * commit (`awaitSends`) to throw: consuming it here would let that commit succeed without the
    * records of the failed send.
@@ -242,6 +250,21 @@ export class TaskRuntime {
   markCommitted(): void {
     for (const [topic, position] of this.positions) this.committed.set(topic, position);
     this.dirty = false;
+  }
+
+  /** Positions as they are now, to commit later (`markCommittedAt`) while processing goes on. */
+  snapshotPositions(): ReadonlyMap<string, number> {
+    return new Map(this.positions);
+  }
+
+  /** Records a commit of `snapshot`; the task stays dirty if it has processed further since. */
+  markCommittedAt(snapshot: ReadonlyMap<string, number>): void {
+    let caughtUp = true;
+    for (const [topic, position] of snapshot) {
+      if ((this.committed.get(topic) ?? -1) < position) this.committed.set(topic, position);
+      if (this.positions.get(topic) !== position) caughtUp = false;
+    }
+    if (caughtUp) this.dirty = false;
   }
 }
 
