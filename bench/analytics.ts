@@ -10,8 +10,9 @@
  *   through the path as it was before (full Avro decode with JSON parsing of the free-form fields,
  *   JSONEachRow, one insert per consumed batch), interleaved with the shipped path; the speedup is the
  *   median of the paired per-round ratios.
- * - `analytics.insert_format.*`: the whole path with each insert format (RowBinary, TabSeparated,
- *   JSONEachRow), interleaved; JSONCompactEachRow is not measured because 18.16 does not read it.
+ * - `analytics.insert_format.*`: encoding + insert of the same rows in each format (RowBinary,
+ *   TabSeparated, JSONEachRow), rotating order; JSONCompactEachRow is not measured because 18.16 does
+ *   not read it.
  * - `analytics.stage.*`: CPU-only costs of each step, to see where the time goes.
  * - `analytics.dashboard.<name>.latency_ms`: each dashboard over the one million events.
  *
@@ -114,6 +115,45 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
   return records.length / seconds;
 }
 
+/**
+ * Encoding + insert of the same rows (50k-row batches, into `events` with its materialized views), per
+ * format, in rotating order over the rounds: the part of the path where the formats differ.
+ */
+async function insertFormats(base: ClickHouseConnectionOptions, records: readonly ConsumedRecord[], rounds: number): Promise<Figure[]> {
+  const rows: AnalyticsRow[] = [];
+  const serde = analyticsCanonicalSerde(connectSchemaRegistry(loadConfig({ env: process.env })));
+  for (const record of records) {
+    const value = await serde.deserialize(TOPIC, record.value, record.headers);
+    const row = toAnalyticsRow(value.event, { partition: record.partition, offset: record.offset });
+    if (row.kind === 'ok') rows.push(row.value);
+  }
+  const formats: InsertFormat[] = ['JSONEachRow', 'TabSeparated', 'RowBinary'];
+  const servers = new Map<InsertFormat, ClickHouseServer>();
+  for (const format of formats) servers.set(format, await freshDatabase(base, `quintet_bench_analytics_${snake(format)}`));
+  const samples = new Map<InsertFormat, number[]>(formats.map((format) => [format, []]));
+  try {
+    for (let round = 0; round < rounds; round += 1) {
+      for (let i = 0; i < formats.length; i += 1) {
+        const format = formats[(round + i) % formats.length] as InsertFormat;
+        const writer = new ClickHouseEventWriter(servers.get(format) as ClickHouseServer, 'events', format);
+        const started = performance.now();
+        for (let at = 0; at < rows.length; at += 50_000) await writer.write(rows.slice(at, at + 50_000));
+        samples.get(format)?.push(rows.length / ((performance.now() - started) / 1000));
+      }
+    }
+  } finally {
+    for (const server of servers.values()) await dropDatabase(server);
+  }
+  const json = summarize('analytics.insert_format.json_each_row.rows_per_s', 'rows/s', samples.get('JSONEachRow') as number[], {
+    notes: `encode + insert, ${rows.length} rows in 50k batches, rotating order; not exact for every double on 18.16`,
+  });
+  const against = (format: InsertFormat, notes: string): Figure => {
+    const figure = summarize(`analytics.insert_format.${snake(format)}.rows_per_s`, 'rows/s', samples.get(format) as number[], { notes });
+    return { ...figure, baseline: { name: json.name, value: json.value }, ratio: figure.value / json.value };
+  };
+  return [json, against('TabSeparated', 'same rows and rounds; not exact for every double on 18.16'), against('RowBinary', 'same rows and rounds; exact (shipped)')];
+}
+
 async function rowByRow(server: ClickHouseServer, count: number): Promise<number> {
   await server.command('CREATE TABLE IF NOT EXISTS events_row_by_row AS events');
   const writer = new ClickHouseEventWriter(server, 'events_row_by_row');
@@ -151,7 +191,8 @@ async function stageCosts(records: readonly ConsumedRecord[], serdes: { full: Se
   return [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `CPU only, ${records.length} records` }));
 }
 
-const snake = (format: InsertFormat): string => format.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+const SNAKE: Record<InsertFormat, string> = { RowBinary: 'row_binary', TabSeparated: 'tab_separated', JSONEachRow: 'json_each_row' };
+const snake = (format: InsertFormat): string => SNAKE[format];
 
 async function dashboardLatencies(server: ClickHouseServer, runs: number): Promise<Figure[]> {
   const runner = new DashboardRunner(new ClickHouseDashboardBackend(server), { now: () => START + SPAN });
@@ -192,28 +233,23 @@ export const suite: BenchSuite = {
     const server = await freshDatabase(base, 'quintet_bench_analytics');
     try {
       const main = await throughTopology(server, records, shipped);
-      // Side by side, interleaved so that load from other processes hits every variant alike.
+      // Side by side, interleaved so that load from other processes hits both paths alike.
       const sample = records.slice(0, quick ? 200_000 : 500_000);
-      const variants: Record<string, PathVariant> = {
-        previous,
-        row_binary: shipped,
-        tab_separated: { ...shipped, format: 'TabSeparated' },
-        json_each_row: { ...shipped, format: 'JSONEachRow' },
-      };
-      const rates = new Map<string, number[]>(Object.keys(variants).map((name) => [name, []]));
+      const rates = { previous: [] as number[], shipped: [] as number[] };
       const speedups: number[] = [];
       for (let round = 0; round < (quick ? 2 : 3); round += 1) {
-        const roundRates: Record<string, number> = {};
-        for (const [name, variant] of Object.entries(variants)) {
+        const order = round % 2 === 0 ? (['previous', 'shipped'] as const) : (['shipped', 'previous'] as const);
+        const roundRates = { previous: 0, shipped: 0 };
+        for (const name of order) {
           const other = await freshDatabase(base, `quintet_bench_analytics_${name}`);
           try {
-            roundRates[name] = await throughTopology(other, sample, variant);
+            roundRates[name] = await throughTopology(other, sample, name === 'shipped' ? shipped : previous);
           } finally {
             await dropDatabase(other);
           }
-          rates.get(name)?.push(roundRates[name] as number);
+          rates[name].push(roundRates[name]);
         }
-        speedups.push((roundRates.row_binary as number) / (roundRates.previous as number));
+        speedups.push(roundRates.shipped / roundRates.previous);
       }
 
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
@@ -221,21 +257,13 @@ export const suite: BenchSuite = {
         notes: `1M canonical Avro records → analytics topology (projection decode, RowBinary, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
       figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
-      const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.get('previous') as number[], {
+      const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.previous, {
         notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
       });
-      const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.get('row_binary') as number[], { notes: `${sample.length} records, same rounds as previous_pipeline` });
+      const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds as previous_pipeline` });
       figures.push(before, { ...after, baseline: { name: before.name, value: before.value }, ratio: after.value / before.value });
       figures.push(summarize('analytics.speedup_vs_previous', 'x', speedups, { notes: 'shipped / previous rows/s, paired per round' }));
-      const json = summarize('analytics.insert_format.json_each_row.rows_per_s', 'rows/s', rates.get('json_each_row') as number[], { notes: 'whole path, JSONEachRow (not exact for every double on 18.16)' });
-      figures.push(json);
-      for (const [name, notes] of [
-        ['tab_separated', 'whole path, TabSeparated (not exact for every double on 18.16)'],
-        ['row_binary', 'whole path, RowBinary (shipped: exact)'],
-      ] as const) {
-        const figure = summarize(`analytics.insert_format.${name}.rows_per_s`, 'rows/s', rates.get(name) as number[], { notes });
-        figures.push({ ...figure, baseline: { name: json.name, value: json.value }, ratio: figure.value / json.value });
-      }
+      figures.push(...(await insertFormats(base, records.slice(0, 200_000), quick ? 4 : 6)));
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
     } finally {
       await dropDatabase(server);
