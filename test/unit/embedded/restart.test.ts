@@ -4,7 +4,7 @@
  * repeated sequence; the whole log verifies), and keeps inboxes, notifications and the follow graph.
  * What it writes to disk holds no raw identifier, and the vault and feed snapshots are sealed.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -144,6 +144,24 @@ describe('embedded mode restarted on its data folder', () => {
     expect(sealed).toHaveLength(2);
     for (const text of sealed) for (const p of notified) expect(text.includes(p)).toBe(false);
   }, 120_000);
+
+  it('cuts a torn last line off a topic file (a kill mid-append), so that the next append starts clean', async () => {
+    const dir = freshFolder();
+    const pipeline = await EmbeddedPipeline.open({ config: loadConfig({ env: {} }), partitions: 1 });
+    const folder = new EmbeddedDataFolder(dir, pipeline.secrets.masterKeys);
+    await pipeline.close();
+    const record = (offset: number) => ({ topic: 't', partition: 0, offset: String(offset), key: null, value: Buffer.from(`v${offset}`), timestamp: 1, headers: { h: 'x' }, kind: 'sink' as const });
+    folder.appendTopic('t', [record(0), record(1)]);
+    appendFileSync(join(dir, 'topics', 't.ndjson'), '{"p":0,"o":"2","t":1,"k":nu');
+    expect(folder.loadTopic('t').map((r) => r.offset)).toEqual(['0', '1']);
+    folder.appendTopic('t', [record(2)]);
+    const reloaded = folder.loadTopic('t');
+    expect(reloaded.map((r) => [r.offset, r.value?.toString(), r.headers])).toEqual([
+      ['0', 'v0', { h: 'x' }],
+      ['1', 'v1', { h: 'x' }],
+      ['2', 'v2', { h: 'x' }],
+    ]);
+  });
 
   it('refuses a data folder written with another partition count, and one sealed under another key', async () => {
     const dir = freshFolder();
