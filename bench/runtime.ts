@@ -175,9 +175,21 @@ async function compare(
 ): Promise<Figure> {
   const bare: number[] = [];
   const runtime: number[] = [];
+  // CPU time of this process per run (both sides run here, one after the other): unlike throughput,
+  // it hardly moves when other work on a shared machine takes the cores.
+  let bareCpu = 0;
+  let runtimeCpu = 0;
+  const cpuMs = (since: NodeJS.CpuUsage): number => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
   for (let i = 0; i < runs; i += 1) {
+    let since = process.cpuUsage();
     bare.push(await run.bare());
+    bareCpu += cpuMs(since);
+    since = process.cpuUsage();
     runtime.push(await run.runtime());
+    runtimeCpu += cpuMs(since);
   }
   const baseline = summarize(`${name}.bare`, 'records/s', bare);
   const figure = summarize(name, 'records/s', runtime);
@@ -186,7 +198,7 @@ async function compare(
     ...figure,
     baseline: { name: `bare kafkajs consume-produce loop (${guarantee})`, value: baseline.value },
     ratio: figure.value / baseline.value,
-    notes: `pass-through, ${PARTITIONS} partitions, ${VALUE_BYTES}-byte values, acks=-1, no compression, commit every ${COMMIT_INTERVAL_MS} ms; interleaved pair ratios: ${pairRatios}; bare range ${Math.round(baseline.min)}–${Math.round(baseline.max)} records/s`,
+    notes: `pass-through, ${PARTITIONS} partitions, ${VALUE_BYTES}-byte values, acks=-1, no compression, commit every ${COMMIT_INTERVAL_MS} ms; interleaved pair ratios: ${pairRatios}; CPU time runtime/bare ${(runtimeCpu / bareCpu).toFixed(2)}; bare range ${Math.round(baseline.min)}–${Math.round(baseline.max)} records/s`,
   };
 }
 
