@@ -406,7 +406,7 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
   return new Topology()
     .addSource(INGEST_NODES.rawSource, topics.raw, bytes)
     .addSource(INGEST_NODES.erasureSource, topics.erasureRequests, bytes)
-    .addProcessor(INGEST_NODES.ingest, () => new IngestProcessor(options.translator, new Pseudonymizer(options.vault, options.policy), options.masterKeys), INGEST_NODES.rawSource)
+    .addProcessor(INGEST_NODES.ingest, () => new IngestProcessor(options.translator, new Pseudonymizer(options.vault, options.policy, { inPlace: true }), options.masterKeys), INGEST_NODES.rawSource)
     .addProcessor(INGEST_NODES.erasure, () => new ErasureProcessor(options.vault, options.masterKeys, partitions), INGEST_NODES.erasureSource)
     .addProcessor(INGEST_NODES.userState, () => new UserStateProcessor(options.profilePolicy ?? DEFAULT_PROFILE_POLICY, options.policy ?? DEFAULT_PII_POLICY), INGEST_NODES.ingest)
     .addProcessor(

@@ -20,6 +20,7 @@ import type { KeyRing } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
 import { canonicalJson } from './canonical-json.js';
+import { secretKeyObject } from '../secret-keys.js';
 
 export const CHAIN_DOMAIN = 'QUINTET-CHAIN-V1';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -103,7 +104,7 @@ export function chainHash(key: Buffer, position: ChainPosition, event: Canonical
   head.write(keyId, HEAD_BYTES, 'ascii');
   head.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
   head.writeUInt32BE(Buffer.byteLength(body, 'utf8'), HEAD_BYTES + keyIdLength + 32);
-  return createHmac('sha256', key).update(head).update(body, 'utf8').digest('hex');
+  return createHmac('sha256', secretKeyObject(key)).update(head).update(body, 'utf8').digest('hex');
 }
 
 const HEAD_BYTES = 16 + 1 + 4 + 8 + 1;

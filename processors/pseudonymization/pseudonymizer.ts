@@ -5,7 +5,8 @@
  * mentions (cached subjects cost none) and one `flush` for the encrypted values. The flush completes
  * before the events are handed on, so an event's tokens never point to values that were not stored.
  *
- * The input events are not modified (the step returns copies).
+ * The input events are not modified (the step returns copies), unless the owner of the events asks for
+ * `inPlace` (the ingest topology, whose translated events have no other reader): one deep copy less.
  */
 import type { CanonicalEvent, JsonValue } from '../../schemas/canonical-event.js';
 import { ok, type StepResult } from '../../core/result.js';
@@ -82,12 +83,14 @@ export class Pseudonymizer {
   readonly #vault: PiiVault;
   readonly #policy: PiiPolicy;
   readonly #fieldActions: readonly (readonly [string, PiiAction])[];
+  readonly #inPlace: boolean;
   readonly counts: PseudonymizeCounts = { pseudonymized: 0, truncated: 0, dropped: 0 };
 
-  constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY) {
+  constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY, options: { readonly inPlace?: boolean } = {}) {
     this.#vault = vault;
     this.#policy = policy;
     this.#fieldActions = Object.entries(policy.fields);
+    this.#inPlace = options.inPlace ?? false;
   }
 
   /** Every subject an event mentions (actor, user entity, configured references). */
@@ -119,7 +122,9 @@ export class Pseudonymizer {
   }
 
   #apply(input: CanonicalEvent, handles: ReadonlyMap<string, SubjectHandle>): StepResult<CanonicalEvent> {
-    const event = cloneJson(input);
+    // Read before any change: in place, the references are removed from `input` itself below.
+    const referenced = this.#policy.subjectReferences.map((reference) => getPath(input, reference.path));
+    const event = this.#inPlace ? input : cloneJson(input);
     const handleOf = (subject: SubjectRef): SubjectHandle => handles.get(subjectKey(subject)) as SubjectHandle;
 
     const actorSubject = subjectOfActor(event);
@@ -240,10 +245,10 @@ export class Pseudonymizer {
     };
     remember(actorSubject, actorHandle);
     remember(entitySubject, entityHandle);
-    for (const reference of this.#policy.subjectReferences) {
-      const value = getPath(input, reference.path);
+    this.#policy.subjectReferences.forEach((reference, i) => {
+      const value = referenced[i];
       if (typeof value === 'string' && value !== '') remember({ kind: reference.kind, id: value }, handles.get(subjectKey({ kind: reference.kind, id: value })));
-    }
+    });
     if (replacements.size > 0) scrubIdentifiers(event as unknown as Obj, replacements);
     return ok(event);
   }

@@ -13,6 +13,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
 import type { KeyRing, Secret } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
+import { secretKeyObject } from '../secret-keys.js';
 
 const IV_BYTES = 12;
 
@@ -136,7 +137,7 @@ export const subjectKey = (subject: SubjectRef): string => `${subject.kind}\u000
 
 /** Keyed hash of a subject: the only form in which an identifier reaches a store. */
 export function lookupHash(lookupKey: Buffer, subject: SubjectRef): string {
-  return createHmac('sha256', lookupKey).update(`quintet.vault.lookup.v1\u0000${subject.kind}\u0000${subject.id}`, 'utf8').digest('hex');
+  return createHmac('sha256', secretKeyObject(lookupKey)).update(`quintet.vault.lookup.v1\u0000${subject.kind}\u0000${subject.id}`, 'utf8').digest('hex');
 }
 
 export function lookupKeyFromConfig(secret: Secret | undefined): Buffer {
@@ -184,5 +185,5 @@ export function fieldId(dataKey: Buffer, path: string, value: string): string {
 
 /** fieldId of the already joined `path 0x00 value`. */
 export function fieldIdOf(dataKey: Buffer, pathAndValue: string): string {
-  return base32(createHmac('sha256', dataKey).update(pathAndValue, 'utf8').digest().subarray(0, 12));
+  return base32(createHmac('sha256', secretKeyObject(dataKey)).update(pathAndValue, 'utf8').digest().subarray(0, 12));
 }

@@ -182,4 +182,21 @@ describe('PII policy helpers', () => {
     expect(looksLikeEmail('not an @email.com')).toBe(false);
     expect(looksLikeEmail('@handle')).toBe(false);
   });
+
+  it('in place (the ingest topology) gives exactly the copying result, references included', async () => {
+    const vault = newVault();
+    const make = () =>
+      event({
+        id: '00000000-0000-4000-8000-000000000001',
+        actor: { id: 'user-8812', type: 'user', details: { email: 'jane@example.com', anonymous_id: 'anon-1', plan: 'pro' } },
+        entity: { type: 'post', id: 'p-1', details: { owner_id: 'user-77', note: 'by user-8812' } },
+        context: { client: { ip_address: '203.0.113.77', user_agent: 'UA user-8812' }, attributes: { contact: 'x@example.org' } },
+      });
+    const copied = unwrap(await new Pseudonymizer(vault).pseudonymize(make()));
+    const input = make();
+    const inPlace = unwrap(await new Pseudonymizer(vault, undefined, { inPlace: true }).pseudonymize(input));
+    expect(inPlace).toBe(input);
+    expect(inPlace).toStrictEqual(copied);
+    expect(JSON.stringify(inPlace)).not.toMatch(/user-8812|user-77|anon-1|jane@|x@example/);
+  });
 });
