@@ -227,6 +227,11 @@ describe('quintet run all (Kafka mode, every topology and the HTTP API)', () => 
     expect(second.total('quintet_records_in_total', { topology: 'ingest' })).toBeGreaterThan(first.total('quintet_records_in_total', { topology: 'ingest' }));
     expect(second.total('quintet_records_out_total', { topic: canonical })).toBeGreaterThan(first.total('quintet_records_out_total', { topic: canonical }));
 
+    // Consumer lag is asked of the brokers: every input partition of every topology, zero once caught up.
+    await until('every topology caught up', async () => {
+      const lags = (await scrape()).text.split('\n').filter((line) => line.startsWith('quintet_consumer_lag{'));
+      return lags.length >= 4 * 3 && lags.every((line) => line.endsWith(' 0')) ? true : undefined;
+    });
     const identifiers = workload.users.flatMap((u) => [u.id, u.email, u.name, u.ip]);
     expect(identifiers.filter((identifier) => first.text.includes(identifier) || second.text.includes(identifier))).toEqual([]);
   }, 120_000);
