@@ -79,7 +79,7 @@ async function clickhouseScalar(config: QuintetConfig, sql: string): Promise<num
   return Number(body.trim());
 }
 
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {

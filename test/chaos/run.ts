@@ -8,7 +8,7 @@
  * the process exits 1 when one fails. See docs/chaos.md.
  *
  * Options: --short (CI), --events N, --kills N, --seed N, --clickhouse-stop-s N, --no-broker-restart,
- * --guarantee exactly_once|at_least_once, --keep (leave the private stack running), --out FILE.
+ * --guarantee exactly_once|at_least_once, --commit-interval-ms N, --self-check (test/chaos/self-check.ts), --keep (leave the private stack running), --out FILE.
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -23,6 +23,7 @@ import { generateWorkload } from '../../workload/generator.js';
 import { failedInvariants, measureInvariants, type ChaosDetails, type ChaosInvariants } from './invariants.js';
 import { PrivateStack, ROOT } from './private-stack.js';
 import { ProcessorSupervisor } from './processor-supervisor.js';
+import { selfCheck } from './self-check.js';
 
 const TOPOLOGIES = ['ingest', 'feeds', 'likes', 'analytics'] as const;
 
@@ -36,7 +37,10 @@ const { values: options } = parseArgs({
     'no-broker-restart': { type: 'boolean', default: false },
     // at_least_once is the negative control: the run must then fail (duplicates, chain breaks).
     guarantee: { type: 'string', default: 'exactly_once' },
+    // Longer commit intervals widen the window in which a kill leaves processed but uncommitted input.
+    'commit-interval-ms': { type: 'string', default: '200' },
     keep: { type: 'boolean', default: false },
+    'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results/chaos.json') },
   },
 });
@@ -48,7 +52,7 @@ const plan = {
   events: Number(options.events ?? (short ? 2_500 : 12_000)),
   kills: Number(options.kills ?? (short ? 8 : 24)),
   seed: Number(options.seed ?? Math.floor(Math.random() * 1_000_000)),
-  produceSeconds: short ? 70 : 360,
+  produceSeconds: short ? 60 : 360,
   clickhouseStopSeconds: Number(options['clickhouse-stop-s'] ?? (short ? 15 : 60)),
   brokerRestart: options['no-broker-restart'] !== true,
   drainSeconds: short ? 150 : 300,
@@ -72,7 +76,7 @@ function runEnvironment(stack: PrivateStack, name: string, dataDir: string): Nod
     QUINTET_CLICKHOUSE_DATABASE: name.replace(/[^A-Za-z0-9_]/g, '_'),
     QUINTET_REDIS_KEY_PREFIX: name,
     QUINTET_PROCESSING_GUARANTEE: options.guarantee as string,
-    QUINTET_COMMIT_INTERVAL_MS: '200',
+    QUINTET_COMMIT_INTERVAL_MS: options['commit-interval-ms'] as string,
     QUINTET_DATA_DIR: dataDir,
     QUINTET_HTTP_PORT: '0',
     QUINTET_LOG_LEVEL: 'warn',
@@ -189,7 +193,8 @@ async function main(): Promise<number> {
 
   let invariants: ChaosInvariants | undefined;
   let details: ChaosDetails | undefined;
-  let failed: string[];
+  let failed: string[] = [];
+  let selfChecked: { detected: string[]; missed: string[] } | undefined;
   try {
     await Promise.all([producing, killing, disrupting]);
     log(`workload sent (${counters.acked} acknowledged, ${counters.resends} resent batches); draining`);
@@ -208,6 +213,12 @@ async function main(): Promise<number> {
     }
   } finally {
     await Promise.all(processors.map((p) => p.stop()));
+    if (options['self-check'] === true && failed.length === 0) {
+      // With the processors stopped, so that nothing repairs or spreads the planted faults.
+      selfChecked = await selfCheck(config, createKafkaClient(config, { clientIdSuffix: 'chaos-self-check' })).catch((error: unknown) => ({ detected: [], missed: [`self-check failed: ${(error as Error).message}`] }));
+      log(`self-check: planted faults detected: ${selfChecked.detected.join(', ') || 'none'}; missed: ${selfChecked.missed.join(', ') || 'none'}`);
+      if (selfChecked.missed.length > 0) failed = [...failed, ...selfChecked.missed.map((name) => `self-check missed ${name}`)];
+    }
     await fetch(`${config.schemaRegistry.url}/subjects/${encodeURIComponent(`${config.topics.canonical}-value`)}`, { method: 'DELETE' })
       .then(() => fetch(`${config.schemaRegistry.url}/subjects/${encodeURIComponent(`${config.topics.canonical}-value`)}?permanent=true`, { method: 'DELETE' }))
       .catch(() => undefined);
@@ -220,6 +231,7 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     mode: plan.mode,
     guarantee: options.guarantee,
+    commit_interval_ms: Number(options['commit-interval-ms']),
     seed: plan.seed,
     seconds: Math.round((Date.now() - started) / 1_000),
     kills: processors.reduce((n, p) => n + p.kills, 0),
@@ -227,6 +239,7 @@ async function main(): Promise<number> {
     ...(invariants ?? {}),
     passed: failed.length === 0,
     failed,
+    ...(selfChecked === undefined ? {} : { self_check: selfChecked }),
     disruptions: { broker_restarts: restarts.broker, redis_restarts: restarts.redis, clickhouse_stops: restarts.clickhouse, clickhouse_stop_seconds: plan.clickhouseStopSeconds },
     processors: Object.fromEntries(processors.map((p) => [p.topology, { kills: p.kills, restarts: p.restarts, self_exits: p.selfExits }])),
     producer: { generated: plan.events, acknowledged: counters.acked, resent_batches: counters.resends },
