@@ -3,7 +3,8 @@
  *
  * - `ingest.driver.events_per_s`: the whole ingest topology (translate Segment track events, validate,
  *   pseudonymize with the in-memory vault, hash-chain, JSON envelope) on the TopologyTestDriver, one
- *   core, batches of 500 records, 5 000 distinct users.
+ *   core, batches of 500 records, 5 000 distinct users. `ingest.driver.events_per_cpu_s` is the same run
+ *   per second of this process's CPU time: the per-core figure, and steadier when the machine is shared.
  * - `vault.resolve_many.redis.events_per_s`: PiiVault.resolveMany against real Redis, batches of 500
  *   events whose subjects follow a skewed (Zipf-like, s≈1) distribution over 50 000 users, with the
  *   default-sized LRU cache (100 000) — the steady state of an ingest task. `vault.cache.hit_rate` is its
