@@ -9,6 +9,13 @@ import { join } from 'node:path';
 import { ROOT } from './private-stack.js';
 
 const RESTART_DELAY_MS = 500;
+/** What `quintet run` logs when a topology fails and the process is about to exit (cli/commands/run.ts). */
+const FATAL_STOP = 'stopping so that a supervisor can restart the process';
+/**
+ * How long a process that announced that exit may take to do it. Past this it counts as hung and is
+ * killed, as a liveness probe would have it killed; the count is reported, not hidden.
+ */
+const FATAL_EXIT_GRACE_MS = 30_000;
 
 export class ProcessorSupervisor {
   readonly topology: string;
@@ -23,6 +30,8 @@ export class ProcessorSupervisor {
   kills = 0;
   /** Exits the chaos run did not cause, with their exit codes (each followed by a restart). */
   readonly selfExits: (number | string)[] = [];
+  /** Processes that announced a fatal stop and were still running FATAL_EXIT_GRACE_MS later. */
+  hungAfterFailure = 0;
 
   constructor(topology: string, env: NodeJS.ProcessEnv, logDir: string) {
     this.topology = topology;
@@ -42,8 +51,19 @@ export class ProcessorSupervisor {
     this.#child = child;
     this.#log.write(`--- ${new Date().toISOString()} started pid ${child.pid}\n`);
     child.stderr?.pipe(this.#log, { end: false });
+    let fatalTimer: NodeJS.Timeout | undefined;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (fatalTimer !== undefined || !chunk.toString().includes(FATAL_STOP)) return;
+      fatalTimer = setTimeout(() => {
+        if (child.exitCode !== null || child.signalCode !== null || this.#stopping) return;
+        this.hungAfterFailure += 1;
+        this.#log.write(`--- ${new Date().toISOString()} chaos: pid ${child.pid} still running ${FATAL_EXIT_GRACE_MS} ms after its fatal stop; SIGKILL\n`);
+        child.kill('SIGKILL');
+      }, FATAL_EXIT_GRACE_MS);
+    });
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        clearTimeout(fatalTimer);
         this.#log.write(`--- ${new Date().toISOString()} pid ${child.pid} exited (${code ?? signal})\n`);
         const killedByUs = this.#killing;
         this.#killing = false;

@@ -241,13 +241,15 @@ async function main(): Promise<number> {
     failed,
     ...(selfChecked === undefined ? {} : { self_check: selfChecked }),
     disruptions: { broker_restarts: restarts.broker, redis_restarts: restarts.redis, clickhouse_stops: restarts.clickhouse, clickhouse_stop_seconds: plan.clickhouseStopSeconds },
-    processors: Object.fromEntries(processors.map((p) => [p.topology, { kills: p.kills, restarts: p.restarts, self_exits: p.selfExits }])),
+    processors: Object.fromEntries(processors.map((p) => [p.topology, { kills: p.kills, restarts: p.restarts, self_exits: p.selfExits, hung_after_failure: p.hungAfterFailure }])),
     producer: { generated: plan.events, acknowledged: counters.acked, resent_batches: counters.resends },
     details,
   };
   mkdirSync(join(options.out as string, '..'), { recursive: true });
   writeFileSync(options.out as string, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const hung = processors.filter((p) => p.hungAfterFailure > 0).map((p) => `${p.topology} ×${p.hungAfterFailure}`);
+  if (hung.length > 0) log(`WARNING: processes that did not exit after a topology failure (killed after 30 s): ${hung.join(', ')}`);
   log(failed.length === 0 ? 'every invariant holds' : `FAILED: ${failed.join(', ')} (processor logs in ${logDir})`);
   if (options.keep !== true && failed.length === 0) rmSync(stack.stateDir, { recursive: true, force: true });
   return failed.length === 0 ? 0 : 1;
