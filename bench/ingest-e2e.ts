@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { Partitioners, type Kafka } from 'kafkajs';
+import { readTopicToEnd } from '../cli/commands/export.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
 import { vaultPattern } from '../connectors/redis/keys.js';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
@@ -101,6 +102,8 @@ export interface ProcessRun {
   readonly steadyEventsPerSecond: number;
   /** Node.js processes only: V8 heap in use after a full GC at the end, i.e. what the process retains. */
   readonly heapAfterGcMb?: number;
+  /** Committed records the run wrote, when counted (a run that lost input must not yield a figure). */
+  readonly output?: { readonly records: number; readonly deadLetters: number };
 }
 
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -231,6 +234,17 @@ async function dropRun(admin: KafkaTopicAdmin, topics: readonly string[], applic
   await admin.deleteGroups([groupId]).catch(() => undefined);
 }
 
+/**
+ * Counts the committed records of a run's output and dead-letter topics. Every input record ends in one
+ * of them (an adapter may turn one raw record into several events), so fewer than `count` means lost input.
+ */
+async function countOutput(kafka: Kafka, output: string, deadLetter: string, count: number): Promise<{ records: number; deadLetters: number }> {
+  const records = (await readTopicToEnd(kafka, output, () => undefined)).records;
+  const deadLetters = (await readTopicToEnd(kafka, deadLetter, () => undefined)).records;
+  if (records + deadLetters < count) throw new Error(`${output}: ${records} records + ${deadLetters} dead letters for ${count} inputs`);
+  return { records, deadLetters };
+}
+
 /** Deletes a run's vault keys (they are many at scale; the shared Redis must not keep them). */
 async function dropVaultKeys(config: QuintetConfig, keyPrefix: string): Promise<void> {
   const redis = new Redis(config.redis.url, { password: config.redis.password?.reveal(), maxRetriesPerRequest: 2 });
@@ -257,7 +271,15 @@ function profileFlags(): string[] {
  * partitions); fresh canonical, dead-letter, erasure and checkpoint topics, application id and vault
  * prefix; all of them are removed afterwards.
  */
-export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admin: KafkaTopicAdmin, rawTopic: string, partitions: number, count: number): Promise<ProcessRun> {
+export async function runQuintetIngest(
+  config: QuintetConfig,
+  kafka: Kafka,
+  admin: KafkaTopicAdmin,
+  rawTopic: string,
+  partitions: number,
+  count: number,
+  options: { countOutput?: boolean } = {},
+): Promise<ProcessRun> {
   const id = randomUUID().slice(0, 8);
   const topics: IngestTopics = {
     raw: rawTopic,
@@ -293,7 +315,7 @@ export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admi
   const groupId = `${applicationId}-ingest`;
   const end = await endOffsets(admin, rawTopic);
   try {
-    return await measureProcess(
+    const run = await measureProcess(
       process.execPath,
       [...profileFlags(), '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)],
       { ...process.env, [OVERRIDES_VARIABLE]: JSON.stringify(overrides) },
@@ -301,6 +323,7 @@ export async function runQuintetIngest(config: QuintetConfig, kafka: Kafka, admi
       admin,
       { topic: rawTopic, groupId, count, end },
     );
+    return options.countOutput === true ? { ...run, output: await countOutput(kafka, topics.canonical, topics.deadLetter, count) } : run;
   } finally {
     await dropRun(admin, [topics.canonical, topics.deadLetter, topics.erasureRequests, topics.checkpoints], applicationId, groupId);
     await dropVaultKeys(config, keyPrefix);
@@ -361,12 +384,14 @@ export async function runKafkaStreamsPeer(
   const end = await endOffsets(admin, rawTopic);
   const args = ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-jar', peer.jar, config.kafka.brokers.join(','), applicationId, rawTopic, output, deadLetter, peer.schemaFile, randomBytes(32).toString('base64'), String(COMMIT_INTERVAL_MS), '1'];
   try {
-    return await measureProcess('java', args, process.env, (line) => line.includes('"state":"REBALANCING"'), admin, { topic: rawTopic, groupId: applicationId, count, end });
+    const run = await measureProcess('java', args, process.env, (line) => line.includes('"state":"REBALANCING"'), admin, { topic: rawTopic, groupId: applicationId, count, end });
+    return { ...run, output: await countOutput(kafka, output, deadLetter, count) };
   } finally {
     await dropRun(admin, [output, deadLetter], applicationId, applicationId);
   }
 }
 
+const outputs = (runs: readonly ProcessRun[]): string => runs.map((r) => (r.output === undefined ? '?' : `${r.output.records} records + ${r.output.deadLetters} dead letters`)).join(', ');
 const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
 
 function ratioFigure(name: string, what: string, ours: readonly number[], theirs: readonly number[], notes: string): Figure {
@@ -414,8 +439,8 @@ export const suite: BenchSuite = {
       const kafkaStreams: ProcessRun[] = [];
       for (let run = 0; run < runs; run += 1) {
         bare.push(await runBare(kafka, admin, bareIo, 'exactly_once'));
-        quintet.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count));
-        quintetCanonical.push(await runQuintetIngest(config, kafka, admin, canonical, PARTITIONS, count));
+        quintet.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true }));
+        quintetCanonical.push(await runQuintetIngest(config, kafka, admin, canonical, PARTITIONS, count, { countOutput: true }));
         kafkaStreams.push(await runKafkaStreamsPeer(config, kafka, admin, { jar, schemaFile }, canonical, PARTITIONS, count));
       }
       const setting = `${count} events, ${PARTITIONS} partitions, exactly-once, commit every ${COMMIT_INTERVAL_MS} ms, same consumer fetch settings`;
@@ -431,7 +456,7 @@ export const suite: BenchSuite = {
         },
         ratioFigure('ingest.e2e.ratio_to_bare', 'bare kafkajs consume-produce loop (exactly_once)', rates(quintet), bare, `generator mix; ${setting}`),
         summarize('ingest.memory_rss_mb', 'MiB', quintet.map((r) => r.rssPeakMb), {
-          notes: `peak RSS of the ingest process, ${count} events; RSS at half / end of input: ${quintet.map((r) => `${Math.round(r.rssHalfwayMb)}/${Math.round(r.rssEndMb)}`).join(', ')} MiB; V8 heap after a full GC at the end: ${quintet.map((r) => Math.round(r.heapAfterGcMb ?? Number.NaN)).join(', ')} MiB`,
+          notes: `peak RSS of the ingest process, ${count} events; RSS at half / end of input: ${quintet.map((r) => `${Math.round(r.rssHalfwayMb)}/${Math.round(r.rssEndMb)}`).join(', ')} MiB; V8 heap after a full GC at the end: ${quintet.map((r) => Math.round(r.heapAfterGcMb ?? Number.NaN)).join(', ')} MiB; output: ${outputs(quintet)}`,
         }),
         summarize('ingest.e2e.canonical_input.events_per_s', 'events/s', rates(quintetCanonical), {
           notes: `canonical-shaped raw events only (generator social events); ${setting}`,
@@ -441,7 +466,7 @@ export const suite: BenchSuite = {
           'Kafka Streams 4.4 (Java 17) canonicalize peer, exactly_once_v2, 1 stream thread',
           rates(quintetCanonical),
           rates(kafkaStreams),
-          `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: quintet ${startups(quintetCanonical)}, Kafka Streams ${startups(kafkaStreams)}`,
+          `canonical-shaped input, ${setting}; peak RSS quintet ${quintetCanonical.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB, Kafka Streams JVM ${kafkaStreams.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: quintet ${startups(quintetCanonical)}, Kafka Streams ${startups(kafkaStreams)}; output quintet ${outputs(quintetCanonical)}, Kafka Streams ${outputs(kafkaStreams)}`,
         ),
         ratioFigure(
           'ingest.e2e.steady_ratio_to_kafka_streams_java',
