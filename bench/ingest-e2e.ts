@@ -330,6 +330,16 @@ export async function runQuintetIngest(
   }
 }
 
+/**
+ * Kafka Streams does not leave its group on close, so a peer run's group can only be deleted once its
+ * session has timed out: each suite run deletes those that earlier runs left.
+ */
+async function dropStalePeerGroups(admin: KafkaTopicAdmin): Promise<void> {
+  const kafkajs = await admin.kafkajsAdmin();
+  const stale = (await kafkajs.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith('bench-ks-'));
+  for (const groupId of stale) await admin.deleteGroups([groupId]).catch(() => undefined);
+}
+
 const PEER_DIR = join(here, 'peers', 'kafka-streams-canonicalize');
 const PEER_JAR = join(PEER_DIR, 'target', 'kafka-streams-canonicalize.jar');
 
@@ -422,6 +432,7 @@ export const suite: BenchSuite = {
     const runs = options.quick ? 2 : 3;
     const scratch = mkdtempSync(join(tmpdir(), 'quintet-bench-'));
     try {
+      await dropStalePeerGroups(admin);
       const jar = buildKafkaStreamsPeer();
       const schemaFile = join(scratch, 'canonical-event.avsc');
       writeFileSync(schemaFile, JSON.stringify(canonicalEventAvroSchema()));
