@@ -118,7 +118,10 @@ export function register(program: Command): void {
     .action(async (names: string[], _options: unknown, command: Command) => {
       const config = configFor(command);
       const logger = createLogger({ level: config.logLevel });
-      let stop: (reason: string) => void = () => undefined;
+      // A topology may fail while start-up is still in progress, before the real `stop` exists (found by the
+      // chaos run: a broker restart during start-up left the process running with a failed topology).
+      let failedWhileStarting = false;
+      let stop: (reason: string) => void = () => void (failedWhileStarting = true);
       const shutdown = await runTopologies(config, names, logger, (topology) => {
         logger.error({ topology }, 'topology failed; stopping so that a supervisor can restart the process');
         process.exitCode = 1;
@@ -138,6 +141,7 @@ export function register(program: Command): void {
         const onInt = () => stop('SIGINT');
         process.on('SIGTERM', onTerm);
         process.on('SIGINT', onInt);
+        if (failedWhileStarting) stop('topology-error');
       });
     });
 }
