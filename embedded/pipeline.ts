@@ -205,6 +205,8 @@ export class EmbeddedPipeline {
       masterKeys: secrets.masterKeys,
       signer: new CheckpointSigner(secrets.signingKey),
       checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
+      // An erasure request reaches one partition; the others drop their profile copies through control records.
+      partitions: this.partitions,
     });
     const ingestOptions = driverOptions('ingest');
     // The chain heads come from the saved log itself rather than from a second file, so that a stop
