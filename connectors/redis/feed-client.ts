@@ -1,17 +1,12 @@
 /**
- * The ioredis connection of the feed read models, from configuration (URL, password kept out of the
- * URL, TLS). Commands fail after a few retries instead of queueing forever: a feed batch then fails and
- * the runtime retries it without committing its offsets, so an outage pauses the feed and loses nothing.
+ * The ioredis connection of the feed read models (see connection.ts). A store outage makes a feed
+ * batch fail; the topology retries it without committing its offsets, so the feed pauses and loses nothing.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { QuintetConfig } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import { createRedisConnection } from './connection.js';
 
-export function createFeedRedis(config: QuintetConfig, options: { connectionName?: string } = {}): Redis {
-  const tls = config.redis.tls || config.redis.url.startsWith('rediss:');
-  return new Redis(config.redis.url, {
-    ...(config.redis.password === undefined ? {} : { password: config.redis.password.reveal() }),
-    ...(tls ? { tls: {} } : {}),
-    connectionName: options.connectionName ?? 'quintet-feeds',
-    maxRetriesPerRequest: 3,
-  });
+export function createFeedRedis(config: QuintetConfig, options: { connectionName?: string; logger?: Logger } = {}): Redis {
+  return createRedisConnection(config, { connectionName: options.connectionName ?? 'quintet-feeds', ...(options.logger === undefined ? {} : { logger: options.logger }) });
 }

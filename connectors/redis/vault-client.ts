@@ -1,18 +1,12 @@
 /**
- * The ioredis connection of the PII vault, from configuration: URL, password (kept out of the URL) and
- * TLS. Commands fail fast (a few retries) instead of queueing forever, so that an ingest batch errors
- * and is retried by the runtime rather than hanging on a dead Redis.
+ * The ioredis connection of the PII vault (see connection.ts). Auto-pipelining stays off: the vault
+ * pipelines its own batched lookups explicitly.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { QuintetConfig } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import { createRedisConnection } from './connection.js';
 
-export function createVaultRedis(config: QuintetConfig, options: { connectionName?: string } = {}): Redis {
-  const tls = config.redis.tls || config.redis.url.startsWith('rediss:');
-  return new Redis(config.redis.url, {
-    ...(config.redis.password === undefined ? {} : { password: config.redis.password.reveal() }),
-    ...(tls ? { tls: {} } : {}),
-    connectionName: options.connectionName ?? 'quintet-vault',
-    maxRetriesPerRequest: 3,
-    enableAutoPipelining: false,
-  });
+export function createVaultRedis(config: QuintetConfig, options: { connectionName?: string; logger?: Logger } = {}): Redis {
+  return createRedisConnection(config, { connectionName: options.connectionName ?? 'quintet-vault', enableAutoPipelining: false, ...(options.logger === undefined ? {} : { logger: options.logger }) });
 }
