@@ -35,6 +35,7 @@
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { privateDeploymentEnv } from '../test/support/private-deployment.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,25 +271,6 @@ async function canonicalToInboxLatency(config: QuintetConfig, redis: Redis, rate
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A private deployment for `quintet run`: its own topics, application id, Redis prefix, secrets and data folder. */
-function privateDeployment(name: string, dataDir: string): Record<string, string> {
-  return {
-    QUINTET_APPLICATION_ID: name,
-    QUINTET_TOPIC_RAW: `${name}.raw`,
-    QUINTET_TOPIC_CANONICAL: `${name}.canonical`,
-    QUINTET_TOPIC_DEAD_LETTER: `${name}.dead-letter`,
-    QUINTET_TOPIC_ERASURE_REQUESTS: `${name}.erasure`,
-    QUINTET_TOPIC_CHECKPOINTS: `${name}.checkpoints`,
-    QUINTET_TOPIC_PARTITIONS: '4',
-    QUINTET_REDIS_KEY_PREFIX: name,
-    QUINTET_DATA_DIR: dataDir,
-    QUINTET_HTTP_PORT: '0',
-    QUINTET_LOG_LEVEL: 'warn',
-    QUINTET_MASTER_KEYS: `m1:${randomBytes(32).toString('base64')}`,
-    QUINTET_CHAIN_KEYS: `c1:${randomBytes(32).toString('base64')}`,
-    QUINTET_LOOKUP_KEY: randomBytes(24).toString('base64'),
-  };
-}
 
 /** A raw event as a producer sends it: canonical JSON naming people by the application's own user ids. */
 function rawSocialEvent(name: string, userId: string, atMs: number, entity: CanonicalEvent['entity']): { id: string; key: string; value: string } {
@@ -347,7 +329,7 @@ async function watchStages(kafka: ReturnType<typeof createKafkaClient>, canonica
 export async function rawToInboxLatency(redis: Redis, rate: number, seconds: number, warmupSeconds: number, processes: 'one' | 'per-topology' = 'one'): Promise<EndToEndLatency> {
   const name = `bench_e2e_${randomBytes(4).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'quintet-bench-feeds-'));
-  const env = { ...process.env, ...privateDeployment(name, dataDir) };
+  const env = { ...process.env, ...privateDeploymentEnv(name, { partitions: 4, dataDir }) };
   const config = loadConfig({ env });
   const kafka = createKafkaClient(config);
   const admin = new KafkaTopicAdmin(kafka);

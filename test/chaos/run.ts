@@ -11,7 +11,8 @@
  * --guarantee exactly_once|at_least_once, --commit-interval-ms N, --self-check (test/chaos/self-check.ts), --keep (leave the private stack running), --out FILE.
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { privateDeploymentEnv } from '../support/private-deployment.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,24 +67,9 @@ function runEnvironment(stack: PrivateStack, name: string, dataDir: string): Nod
   return {
     ...process.env,
     ...stack.quintetEnv,
-    QUINTET_APPLICATION_ID: name,
-    QUINTET_TOPIC_RAW: `${name}.raw`,
-    QUINTET_TOPIC_CANONICAL: `${name}.canonical`,
-    QUINTET_TOPIC_DEAD_LETTER: `${name}.dead-letter`,
-    QUINTET_TOPIC_ERASURE_REQUESTS: `${name}.erasure`,
-    QUINTET_TOPIC_CHECKPOINTS: `${name}.checkpoints`,
-    QUINTET_TOPIC_PARTITIONS: '3',
-    QUINTET_CLICKHOUSE_DATABASE: name.replace(/[^A-Za-z0-9_]/g, '_'),
-    QUINTET_REDIS_KEY_PREFIX: name,
+    ...privateDeploymentEnv(name, { partitions: 3, dataDir, clickhouseDatabase: name.replace(/[^A-Za-z0-9_]/g, '_') }),
     QUINTET_PROCESSING_GUARANTEE: options.guarantee as string,
     QUINTET_COMMIT_INTERVAL_MS: options['commit-interval-ms'] as string,
-    QUINTET_DATA_DIR: dataDir,
-    QUINTET_HTTP_PORT: '0',
-    QUINTET_LOG_LEVEL: 'warn',
-    QUINTET_MASTER_KEYS: `m1:${randomBytes(32).toString('base64')}`,
-    QUINTET_CHAIN_KEYS: `c1:${randomBytes(32).toString('base64')}`,
-    QUINTET_LOOKUP_KEY: randomBytes(24).toString('base64'),
-    QUINTET_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
 

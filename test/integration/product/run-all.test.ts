@@ -6,7 +6,7 @@
  * ClickHouse.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { privateDeploymentEnv } from '../../support/private-deployment.js';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,25 +46,10 @@ function freePort(): Promise<number> {
 
 function env(): NodeJS.ProcessEnv {
   return {
-  ...process.env,
-  QUINTET_APPLICATION_ID: name,
-  QUINTET_TOPIC_RAW: `${name}.raw`,
-  QUINTET_TOPIC_CANONICAL: `${name}.canonical`,
-  QUINTET_TOPIC_DEAD_LETTER: `${name}.dead-letter`,
-  QUINTET_TOPIC_ERASURE_REQUESTS: `${name}.erasure`,
-  QUINTET_TOPIC_CHECKPOINTS: `${name}.checkpoints`,
-  QUINTET_TOPIC_PARTITIONS: '3',
-  QUINTET_CLICKHOUSE_DATABASE: name,
-  QUINTET_REDIS_KEY_PREFIX: name,
-  QUINTET_DATA_DIR: dataDir,
-  QUINTET_HTTP_PORT: String(port),
-  // Debug: the most talkative level, so that the log privacy check below reads everything there is.
-  QUINTET_LOG_LEVEL: 'debug',
-  QUINTET_COMMIT_INTERVAL_MS: '200',
-  QUINTET_MASTER_KEYS: `m1:${randomBytes(32).toString('base64')}`,
-  QUINTET_CHAIN_KEYS: `c1:${randomBytes(32).toString('base64')}`,
-  QUINTET_LOOKUP_KEY: randomBytes(24).toString('base64'),
-  QUINTET_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ...process.env,
+    // Debug: the most talkative level, so that the log privacy check below reads everything there is.
+    ...privateDeploymentEnv(name, { partitions: 3, dataDir, httpPort: port, logLevel: 'debug', clickhouseDatabase: name }),
+    QUINTET_COMMIT_INTERVAL_MS: '200',
   };
 }
 let environment: NodeJS.ProcessEnv;
