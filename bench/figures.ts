@@ -37,3 +37,20 @@ export function summarize(name: string, unit: string, samples: readonly number[]
   const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
   return { name, value: median, unit, runs: samples.length, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, ...extra };
 }
+
+/**
+ * A comparison measured in interleaved pairs (theirs, ours, theirs, ours…): the value is the ratio of the
+ * medians, min/max are the extreme pair ratios, so the spread of a noisy machine stays visible.
+ */
+export function ratioFigure(name: string, what: string, ours: readonly number[], theirs: readonly number[], notes: string, unit = 'events/s'): Figure {
+  const pairs = ours.map((value, i) => value / (theirs[i] as number));
+  const oursMedian = summarize(name, unit, ours).value;
+  const theirsMedian = summarize(name, unit, theirs).value;
+  return {
+    ...summarize(name, 'ratio', pairs),
+    value: oursMedian / theirsMedian,
+    baseline: { name: what, value: theirsMedian },
+    ratio: oursMedian / theirsMedian,
+    notes: `${notes}; median ${Math.round(oursMedian)} vs ${Math.round(theirsMedian)} ${unit}; interleaved pair ratios: ${pairs.map((r) => r.toFixed(2)).join(', ')}`,
+  };
+}

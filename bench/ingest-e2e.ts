@@ -41,7 +41,7 @@ import { canonicalEventAvroSchema } from '../schemas/avro.js';
 import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
 import { openDeployment } from '../topologies/deployments.js';
 import { generateWorkload } from '../workload/generator.js';
-import { summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { ratioFigure, summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
 import { COMMIT_INTERVAL_MS, CONSUMER, runBare, waitUntilCommitted, type Io } from './runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -404,18 +404,6 @@ export async function runKafkaStreamsPeer(
 const outputs = (runs: readonly ProcessRun[]): string => runs.map((r) => (r.output === undefined ? '?' : `${r.output.records} records + ${r.output.deadLetters} dead letters`)).join(', ');
 const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
 
-function ratioFigure(name: string, what: string, ours: readonly number[], theirs: readonly number[], notes: string): Figure {
-  const pairs = ours.map((value, i) => value / (theirs[i] as number));
-  const oursMedian = summarize(name, 'events/s', ours).value;
-  const theirsMedian = summarize(name, 'events/s', theirs).value;
-  return {
-    ...summarize(name, 'ratio', pairs),
-    value: oursMedian / theirsMedian,
-    baseline: { name: what, value: theirsMedian },
-    ratio: oursMedian / theirsMedian,
-    notes: `${notes}; median ${Math.round(oursMedian)} vs ${Math.round(theirsMedian)} events/s; interleaved pair ratios: ${pairs.map((r) => r.toFixed(2)).join(', ')}`,
-  };
-}
 
 export const suite: BenchSuite = {
   name: 'ingest-e2e',

@@ -22,7 +22,7 @@ import { KafkaStreams } from '../streams/kafka/index.js';
 import { Serdes } from '../streams/serdes.js';
 import { recordTimestampExtractor } from '../streams/time.js';
 import { Topology } from '../streams/topology.js';
-import { summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { ratioFigure, summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
 
 const PARTITIONS = 4;
 const VALUE_BYTES = 200;
@@ -172,7 +172,7 @@ async function compare(
   guarantee: Guarantee,
   runs: number,
   run: { bare: () => Promise<number>; runtime: () => Promise<number> },
-): Promise<Figure> {
+): Promise<Figure[]> {
   const bare: number[] = [];
   const runtime: number[] = [];
   // CPU time of this process per run (both sides run here, one after the other): unlike throughput,
@@ -191,15 +191,15 @@ async function compare(
     runtime.push(await run.runtime());
     runtimeCpu += cpuMs(since);
   }
-  const baseline = summarize(`${name}.bare`, 'records/s', bare);
-  const figure = summarize(name, 'records/s', runtime);
   const pairRatios = runtime.map((r, i) => (r / (bare[i] as number)).toFixed(2)).join(', ');
-  return {
-    ...figure,
-    baseline: { name: `bare kafkajs consume-produce loop (${guarantee})`, value: baseline.value },
-    ratio: figure.value / baseline.value,
-    notes: `pass-through, ${PARTITIONS} partitions, ${VALUE_BYTES}-byte values, acks=-1, no compression, commit every ${COMMIT_INTERVAL_MS} ms; interleaved pair ratios: ${pairRatios}; CPU time runtime/bare ${(runtimeCpu / bareCpu).toFixed(2)}; bare range ${Math.round(baseline.min)}–${Math.round(baseline.max)} records/s`,
-  };
+  const throughput = summarize(name.replace(/ratio_to_bare$/, 'records_per_s'), 'records/s', runtime);
+  const baseline = summarize(`${name}.bare`, 'records/s', bare);
+  const setting = `pass-through, ${PARTITIONS} partitions, ${VALUE_BYTES}-byte values, acks=-1, no compression, commit every ${COMMIT_INTERVAL_MS} ms`;
+  const what = `bare kafkajs consume-produce loop (${guarantee})`;
+  return [
+    { ...throughput, baseline: { name: what, value: baseline.value }, ratio: throughput.value / baseline.value, notes: `${setting}; interleaved pair ratios: ${pairRatios}` },
+    ratioFigure(name, what, runtime, bare, `${setting}; CPU time runtime/bare ${(runtimeCpu / bareCpu).toFixed(2)}; bare range ${Math.round(baseline.min)}–${Math.round(baseline.max)} records/s`, 'records/s'),
+  ];
 }
 
 export const suite: BenchSuite = {
@@ -227,10 +227,10 @@ export const suite: BenchSuite = {
         ['runtime.passthrough_eos.ratio_to_bare', 'exactly_once'],
       ] as const) {
         figures.push(
-          await compare(name, guarantee, runs, {
+          ...(await compare(name, guarantee, runs, {
             bare: () => runBare(kafka, admin, full, guarantee),
             runtime: () => runRuntime(config, kafka, admin, full, guarantee),
-          }),
+          })),
         );
       }
       return figures;
