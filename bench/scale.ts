@@ -27,6 +27,15 @@ function sizeLabel(events: number): string {
   return events >= 1_000_000 ? `${events / 1_000_000}m` : `${events / 1_000}k`;
 }
 
+/** A chosen subset of scale points, e.g. QUINTET_BENCH_SCALE_EVENTS=100000,400000 (positive integers). */
+function listFromEnvironment(name: string): number[] | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isInteger(value) || value < 1)) throw new Error(`${name} must be a comma-separated list of positive integers, got "${text}"`);
+  return values;
+}
+
 export const suite: BenchSuite = {
   name: 'ingest-scale',
   needsStack: true,
@@ -34,10 +43,11 @@ export const suite: BenchSuite = {
     const config = loadConfig({ env: process.env });
     const kafka = createKafkaClient(config, { clientIdSuffix: 'bench-ingest-scale' });
     const admin = new KafkaTopicAdmin(kafka);
-    const sizes = options.quick ? [10_000, 40_000] : [100_000, 1_000_000, 5_000_000];
+    const sizes = listFromEnvironment('QUINTET_BENCH_SCALE_EVENTS') ?? (options.quick ? [10_000, 40_000] : [100_000, 1_000_000, 5_000_000]);
+    const partitionCounts = listFromEnvironment('QUINTET_BENCH_SCALE_PARTITIONS') ?? PARTITION_COUNTS;
     const figures: Figure[] = [];
     try {
-      for (const partitions of PARTITION_COUNTS) {
+      for (const partitions of partitionCounts) {
         const points: ProcessRun[] = [];
         for (const events of sizes) {
           const raw = `bench-scale-${randomUUID().slice(0, 8)}-p${partitions}-raw`;
