@@ -7,6 +7,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { QuintetError } from '../../core/errors.js';
+import { retryWhileRetriable } from './retriable.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -110,16 +111,7 @@ export class KafkaTopicAdmin {
    * reached the broker answering yet (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE), so retry briefly.
    */
   async #partitionCountsOfExisting(topics: readonly string[]): Promise<Map<string, number>> {
-    const deadline = Date.now() + 15_000;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-      try {
-        return await this.partitionCounts(topics);
-      } catch (error) {
-        const retriable = (error as { cause?: { retriable?: boolean } }).cause?.retriable === true;
-        if (!retriable || Date.now() + delay > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    return retryWhileRetriable(() => this.partitionCounts(topics), { timeoutMs: 15_000 });
   }
 
   async partitionCount(topic: string): Promise<number> {
@@ -138,7 +130,8 @@ export class KafkaTopicAdmin {
   /** Committed offsets of a consumer group for one topic with their commit metadata, by partition. */
   async committedOffsetsAndMetadata(groupId: string, topic: string): Promise<Map<number, { offset: string; metadata: string | null }>> {
     const admin = await this.#connect();
-    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    // A broker that has just started answers COORDINATOR_LOAD_IN_PROGRESS for a few seconds.
+    const [result] = await retryWhileRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }), { timeoutMs: 30_000 });
     return new Map((result?.partitions ?? []).map((p) => [p.partition, { offset: p.offset, metadata: p.metadata }]));
   }
 

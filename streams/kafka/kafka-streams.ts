@@ -31,6 +31,7 @@ import { silentLogger } from '../../core/logger.js';
 import type { QuintetMetrics } from '../../core/metrics.js';
 import { KafkaTopicAdmin } from '../../connectors/kafka/admin.js';
 import { createKafkaClient } from '../../connectors/kafka/client.js';
+import { isRetriableKafkaError } from '../../connectors/kafka/retriable.js';
 import { ChangelogRestorer } from './changelog-restorer.js';
 import { planInternalTopics, taskIdOf, transactionalIdOf, type InternalTopicPlan } from './internal-topics.js';
 import type { ConsumedRecord, EngineTopology, StreamTask, TopologyMetadata } from './seam.js';
@@ -81,6 +82,8 @@ export interface KafkaStreamsOptions {
 }
 
 const MIB = 1024 * 1024;
+/** Task initialization attempts on retriable broker errors (doubling delays up to 2 s: about 30 s in all). */
+const INIT_RETRIES = 18;
 
 export class KafkaStreams extends EventEmitter {
   readonly applicationId: string;
@@ -106,6 +109,8 @@ export class KafkaStreams extends EventEmitter {
   #producer: Producer | undefined;
   #restorer: ChangelogRestorer | undefined;
   #joined = false;
+  /** Whether the group was ever joined: before that, a retriable consumer crash is a restart, not a failure. */
+  #everJoined = false;
   #stopping = false;
   #commitTimer: NodeJS.Timeout | undefined;
   #punctuateTimer: NodeJS.Timeout | undefined;
@@ -247,13 +252,18 @@ export class KafkaStreams extends EventEmitter {
       maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 100,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      retry: { retries: 8, restartOnFailure: async () => false },
+      // Before the first join, a retriable failure (a just-started broker answers JoinGroup with
+      // COORDINATOR_LOAD_IN_PROGRESS for a few seconds) lets kafkajs restart the consumer; once tasks
+      // exist, a consumer crash is fatal and the instance's owner restarts it cleanly.
+      retry: { retries: 8, restartOnFailure: async (error: Error) => !this.#stopping && !this.#everJoined && isRetriableKafkaError(error) },
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onGroupJoin(payload.memberAssignment));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!this.#stopping) void this.#fail(payload.error);
+      if (this.#stopping) return;
+      if (payload.restart) this.#logger.warn({ error: errorSummary(payload.error) }, 'consumer failed before joining the group on a retriable error; kafkajs restarts it');
+      else void this.#fail(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.#subTopologyOf.keys()], fromBeginning: true });
@@ -321,6 +331,7 @@ export class KafkaStreams extends EventEmitter {
       void this.#initTask(task);
     }
     this.#joined = true;
+    this.#everJoined = true;
     this.#updateRunningState();
   }
 
@@ -338,7 +349,7 @@ export class KafkaStreams extends EventEmitter {
     this.#setState(this.#joined && allRunning ? 'RUNNING' : 'REBALANCING');
   }
 
-  async #initTask(task: TaskRuntime): Promise<void> {
+  async #initTask(task: TaskRuntime, attempt = 0): Promise<void> {
     try {
       if (this.processingGuarantee === 'exactly_once') {
         const producer = this.#kafka.producer({
@@ -411,6 +422,15 @@ export class KafkaStreams extends EventEmitter {
       this.#updateRunningState();
     } catch (error) {
       if (this.#stopping || task.state === 'closed') return;
+      // A broker that has just started loads its group and transaction coordinators for a few seconds
+      // (COORDINATOR_LOAD_IN_PROGRESS): start the task again from the beginning rather than fail.
+      if (isRetriableKafkaError(error) && attempt < INIT_RETRIES) {
+        this.#logger.warn({ task: task.taskId, attempt: attempt + 1, error: errorSummary(error) }, 'task initialization hit a retriable broker error; retrying');
+        await this.#releaseProducer(task);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+        if (this.#stopping || isClosed(task)) return;
+        return this.#initTask(task, attempt + 1);
+      }
       await this.#fail(error);
     }
   }

@@ -16,6 +16,8 @@ kafka_libs() { echo "$STACK_CACHE/kafka/$KAFKA_VERSION/libs"; }
 kafka_pidfile() { echo "$(kafka_dir)/kafka.pid"; }
 
 kafka_probe() { node "$STACK_ROOT/deploy/local/probes/kafka-ready.mjs" 127.0.0.1 "$KAFKA_PORT"; }
+# Consumer groups work only once __consumer_offsets is created and loaded (a few seconds after start).
+kafka_groups_probe() { node "$STACK_ROOT/deploy/local/probes/kafka-groups-ready.mjs" 127.0.0.1 "$KAFKA_PORT"; }
 
 # Fetch the broker and its runtime dependencies with Maven, once per version.
 kafka_fetch() {
@@ -148,6 +150,7 @@ kafka_up() {
     >"$dir/kafka.out" 2>&1 </dev/null &
   echo $! >"$pidfile"
   stack_wait kafka "$KAFKA_READY_SECONDS" "$pidfile" kafka_probe || kafka_fail "did not become ready in ${KAFKA_READY_SECONDS}s"
+  stack_wait kafka "$KAFKA_READY_SECONDS" "$pidfile" kafka_groups_probe || kafka_fail "consumer groups did not become ready in ${KAFKA_READY_SECONDS}s"
   stack_log "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$pidfile"))"
 }
 
