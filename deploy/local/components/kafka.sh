@@ -17,7 +17,7 @@ kafka_pidfile() { echo "$(kafka_dir)/kafka.pid"; }
 
 kafka_probe() { node "$STACK_ROOT/deploy/local/probes/kafka-ready.mjs" 127.0.0.1 "$KAFKA_PORT"; }
 # Consumer groups work only once __consumer_offsets is created and loaded (a few seconds after start).
-kafka_groups_probe() { node "$STACK_ROOT/deploy/local/probes/kafka-groups-ready.mjs" 127.0.0.1 "$KAFKA_PORT"; }
+kafka_groups_probe() { node "$STACK_ROOT/deploy/local/probes/kafka-ready.mjs" 127.0.0.1 "$KAFKA_PORT" groups; }
 
 # Fetch the broker and its runtime dependencies with Maven, once per version.
 kafka_fetch() {

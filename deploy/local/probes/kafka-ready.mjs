@@ -1,11 +1,17 @@
 // Readiness probe for a Kafka broker, with nothing but node:net (no npm install needed).
 // Sends ApiVersions v0 then Metadata v4 (both kept by Kafka 4.x, KIP-896) and succeeds only when the
 // broker answers and lists at least one live broker and a controller: only then can topics be created.
-//   node kafka-ready.mjs HOST PORT   → exit 0 ready, 1 not ready (reason on stderr)
+// With `groups`, it checks consumer groups instead: a broker that has just started creates and loads
+// `__consumer_offsets` on the first group request and answers COORDINATOR_NOT_AVAILABLE /
+// COORDINATOR_LOAD_IN_PROGRESS meanwhile (clients joining then crash or stall), so it sends
+// FindCoordinator v0 then OffsetFetch v2 (all topics) for a probe group and needs both to answer
+// without error. Single-broker stacks only.
+//   node kafka-ready.mjs HOST PORT [groups]   → exit 0 ready, 1 not ready (reason on stderr)
 import net from 'node:net';
 
-const [host = '127.0.0.1', port = '9092'] = process.argv.slice(2);
+const [host = '127.0.0.1', port = '9092', mode = 'broker'] = process.argv.slice(2);
 const clientId = Buffer.from('quintet-stack-probe');
+const group = Buffer.from('quintet-stack-probe-group');
 
 function request(apiKey, apiVersion, correlationId, body) {
   const header = Buffer.alloc(10);
@@ -19,8 +25,14 @@ function request(apiKey, apiVersion, correlationId, body) {
   return Buffer.concat([size, payload]);
 }
 
+function groupString() {
+  const length = Buffer.alloc(2);
+  length.writeInt16BE(group.length, 0);
+  return Buffer.concat([length, group]);
+}
+
 function fail(reason) {
-  process.stderr.write(`kafka not ready: ${reason}\n`);
+  process.stderr.write(`kafka ${mode === 'groups' ? 'groups ' : ''}not ready: ${reason}\n`);
   process.exit(1);
 }
 
@@ -36,13 +48,33 @@ socket.on('data', (chunk) => {
     const size = buffered.readInt32BE(0);
     responses.push(buffered.subarray(4, 4 + size));
     buffered = buffered.subarray(4 + size);
-    onResponse(responses.length);
+    if (mode === 'groups') onGroupResponse(responses.length);
+    else onResponse(responses.length);
   }
 });
 
 socket.on('connect', () => {
-  socket.write(request(18, 0, 1, Buffer.alloc(0))); // ApiVersions v0, empty body
+  if (mode === 'groups') socket.write(request(10, 0, 1, groupString())); // FindCoordinator v0: group id
+  else socket.write(request(18, 0, 1, Buffer.alloc(0))); // ApiVersions v0, empty body
 });
+
+function onGroupResponse(count) {
+  const response = responses[count - 1];
+  if (response.readInt32BE(0) !== count) fail('unexpected correlation id');
+  if (count === 1) {
+    const errorCode = response.readInt16BE(4);
+    if (errorCode !== 0) fail(`FindCoordinator error ${errorCode}`);
+    // OffsetFetch v2: group id, topics = null (every topic of the group).
+    socket.write(request(9, 2, 2, Buffer.concat([groupString(), Buffer.from([0xff, 0xff, 0xff, 0xff])])));
+    return;
+  }
+  // A new group has no topics, so the top-level error code follows the empty topics array.
+  if (response.readInt32BE(4) !== 0) fail('unexpected topics in the probe group');
+  const errorCode = response.readInt16BE(8);
+  if (errorCode !== 0) fail(`OffsetFetch error ${errorCode}`);
+  socket.end();
+  process.exit(0);
+}
 
 function onResponse(count) {
   if (count === 1) {
