@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { deadLetter, ok, type DeadLetter, type StepResult } from '../../core/result.js';
 import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
 import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
+import { isCanonicalTimestamp } from '../../schemas/json-schema.js';
 import { vendorNameToTaxonomy } from '../../schemas/taxonomy.js';
 import { TranslationReason, TranslationStage } from '../validation/reasons.js';
 
@@ -77,23 +78,6 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\
 const MIN_MS = Date.UTC(1000, 0, 1);
 const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-const digits = (text: string, from: number, to: number): number => {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 48;
-  return n;
-};
-
-/** Range checks of an already well-shaped `YYYY-MM-DDTHH:mm:ss.sssZ`, without building a Date (hot path). */
-export function isCalendarValid(value: string): boolean {
-  const year = digits(value, 0, 4);
-  const month = digits(value, 5, 7);
-  const day = digits(value, 8, 10);
-  if (year < 1000 || month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return day <= monthDays && digits(value, 11, 13) < 24 && digits(value, 14, 16) < 60 && digits(value, 17, 19) < 60;
-}
-
 /** Epoch milliseconds → `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined outside years 1000–9999. */
 export function isoFromMs(ms: number): string | undefined {
   if (!Number.isFinite(ms)) return undefined;
@@ -106,7 +90,7 @@ export function isoFromMs(ms: number): string | undefined {
  * rounded), a zone offset is applied, and a text without a zone is read as UTC (documented).
  */
 export function isoFromText(value: string): string | undefined {
-  if (ISO_MS_UTC.test(value)) return isCalendarValid(value) ? value : undefined;
+  if (ISO_MS_UTC.test(value)) return isCanonicalTimestamp(value) ? value : undefined;
   const m = ISO.exec(value.trim());
   if (m === null) return undefined;
   const year = Number(m[1]);
