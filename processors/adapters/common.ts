@@ -2,7 +2,7 @@
  * What every adapter shares: the adapter signature, timestamp normalization, deterministic ids,
  * safe readers of untyped input, and the final pruning of empty fields.
  */
-import { hash as oneShotHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { deadLetter, ok, type DeadLetter, type StepResult } from '../../core/result.js';
 import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
@@ -10,6 +10,7 @@ import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonica
 import { isCanonicalTimestamp } from '../../schemas/json-schema.js';
 import { vendorNameToTaxonomy } from '../../schemas/taxonomy.js';
 import { TranslationReason, TranslationStage } from '../validation/reasons.js';
+import { nameBasedUuid } from './name-based-uuid.js';
 
 export const SOURCE_FORMATS = ['segment', 'mixpanel', 'amplitude', 'cloudtrail', 'auth0', 'github', 'otel', 'cloudevents', 'canonical'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
@@ -159,22 +160,9 @@ export function deterministicUuid(name: string): string {
   return uuidV5(NAMESPACE_BYTES, name);
 }
 
-// One scratch buffer for namespace + name: no allocation per id (the code is synchronous).
-let scratch = Buffer.alloc(1024);
-
 /** RFC 4122 §4.3 name-based UUID, SHA-1 flavour. */
 export function uuidV5(namespace: Buffer | string, name: string): string {
-  const ns = typeof namespace === 'string' ? uuidBytes(namespace) : namespace;
-  const needed = ns.length + Buffer.byteLength(name, 'utf8');
-  if (scratch.length < needed) scratch = Buffer.alloc(needed * 2);
-  ns.copy(scratch, 0);
-  const end = ns.length + scratch.write(name, ns.length, 'utf8');
-  // crypto.hash (one-shot) avoids the Hash object of createHash: several times cheaper per call.
-  const hash = oneShotHash('sha1', scratch.subarray(0, end), 'buffer') as unknown as Buffer;
-  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
-  const hex = hash.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return nameBasedUuid(typeof namespace === 'string' ? uuidBytes(namespace) : namespace, name);
 }
 
 /**

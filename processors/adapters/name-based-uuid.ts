@@ -1,0 +1,105 @@
+/**
+ * RFC 4122 §4.3 name-based (version 5, SHA-1) UUIDs, computed in JavaScript.
+ *
+ * Why not node:crypto: every canonical event whose source id is not a UUID gets one of these, and
+ * names are short (namespace + `<format>:<id>`, one or two SHA-1 blocks). There, the native one-shot
+ * hash costs more in its call, its Buffer and the hex formatting than the compression itself; this
+ * version works on one reused word array and formats the digest from a lookup table. SHA-1 here only
+ * derives ids (no security rests on it); test/unit/adapters/name-based-uuid.test.ts checks it bit for bit
+ * against node:crypto.
+ */
+
+// Reused across calls (the code is synchronous): the message as bytes, then as big-endian words.
+let bytes = new Uint8Array(1024);
+let words = new Int32Array(256);
+const schedule = new Int32Array(80);
+const encoder = new TextEncoder();
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The name-based UUID of `name` (UTF-8) in the namespace given as its 16 bytes. */
+export function nameBasedUuid(namespace: Uint8Array, name: string): string {
+  const nameMax = name.length * 3;
+  // Message + 0x80 + 8 length bytes, rounded up to whole 64-byte blocks.
+  const capacity = (((namespace.length + nameMax + 9 + 63) >>> 6) << 6) >>> 0;
+  if (bytes.length < capacity) {
+    bytes = new Uint8Array(capacity * 2);
+    words = new Int32Array(capacity / 2);
+  }
+  bytes.set(namespace, 0);
+  const length = namespace.length + encodeName(name, namespace.length);
+  const blocks = (length + 9 + 63) >>> 6;
+  const padded = blocks << 6;
+  bytes[length] = 0x80;
+  bytes.fill(0, length + 1, padded);
+  const bits = length * 8;
+  // Names are far below 2^29 bytes: the high length word is 0.
+  bytes[padded - 4] = bits >>> 24;
+  bytes[padded - 3] = bits >>> 16;
+  bytes[padded - 2] = bits >>> 8;
+  bytes[padded - 1] = bits;
+  for (let i = 0, w = 0; i < padded; i += 4, w++) words[w] = ((bytes[i] as number) << 24) | ((bytes[i + 1] as number) << 16) | ((bytes[i + 2] as number) << 8) | (bytes[i + 3] as number);
+
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
+  for (let block = 0; block < blocks; block++) {
+    const base = block << 4;
+    for (let t = 0; t < 16; t++) schedule[t] = words[base + t] as number;
+    for (let t = 16; t < 80; t++) {
+      const x = (schedule[t - 3] as number) ^ (schedule[t - 8] as number) ^ (schedule[t - 14] as number) ^ (schedule[t - 16] as number);
+      schedule[t] = (x << 1) | (x >>> 31);
+    }
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    for (let t = 0; t < 80; t++) {
+      let f: number;
+      let k: number;
+      if (t < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (t < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (t < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const next = (((a << 5) | (a >>> 27)) + f + e + k + (schedule[t] as number)) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = next;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+  // The first 16 digest bytes with the version (5) and variant (10xx) bits set.
+  h1 = (h1 & ~0xf000) | 0x5000;
+  h2 = (h2 & 0x3fffffff) | 0x80000000;
+  return `${hex32(h0)}-${HEX[(h1 >>> 24) & 0xff]}${HEX[(h1 >>> 16) & 0xff]}-${HEX[(h1 >>> 8) & 0xff]}${HEX[h1 & 0xff]}-${HEX[(h2 >>> 24) & 0xff]}${HEX[(h2 >>> 16) & 0xff]}-${HEX[(h2 >>> 8) & 0xff]}${HEX[h2 & 0xff]}${hex32(h3)}`;
+}
+
+const hex32 = (word: number): string => `${HEX[(word >>> 24) & 0xff]}${HEX[(word >>> 16) & 0xff]}${HEX[(word >>> 8) & 0xff]}${HEX[word & 0xff]}`;
+
+/** Writes `name` as UTF-8 at `offset`; ASCII (the usual id) without the encoder's call. */
+function encodeName(name: string, offset: number): number {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) return encoder.encodeInto(name, bytes.subarray(offset)).written;
+    bytes[offset + i] = c;
+  }
+  return name.length;
+}
