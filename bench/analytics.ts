@@ -10,10 +10,15 @@
  *   through the path as it was before (full Avro decode with JSON parsing of the free-form fields,
  *   JSONEachRow, one insert per consumed batch), interleaved with the shipped path; the speedup is the
  *   median of the paired per-round ratios.
+ * - `analytics.projection_pipeline.rows_per_s` and `analytics.transcoder_speedup_vs_projection`: the
+ *   path shipped before the transcoder (projection decode → AnalyticsRow → RowBinary), in the same
+ *   rounds; the shipped path transcodes Avro straight to RowBinary (avro-row-binary.ts).
  * - `analytics.insert_format.*`: encoding + insert of the same rows in each format (RowBinary,
  *   TabSeparated, JSONEachRow), rotating order; JSONCompactEachRow is not measured because 18.16 does
  *   not read it.
- * - `analytics.stage.*`: CPU-only costs of each step, to see where the time goes.
+ * - `analytics.stage.*`: CPU-only costs of each step, to see where the time goes;
+ *   `analytics.stage.transcode_row_binary` (Avro → RowBinary rows, one pass) beside
+ *   `analytics.stage.projection_chain_row_binary` (projection decode → row → RowBinary) on the same records.
  * - `analytics.dashboard.<name>.latency_ms`: each dashboard over the one million events.
  *
  * Events are the synthetic mix with what real canonical events carry beside the analytics fields
@@ -26,14 +31,17 @@ import { sqlIdentifier } from '../connectors/clickhouse/sql-literal.js';
 import { connectSchemaRegistry } from '../connectors/schema-registry/client.js';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
 import { toAnalyticsRow, type AnalyticsRow } from '../processors/analytics/analytics-row.js';
-import type { CanonicalEnvelopeValue, FlushPolicy } from '../processors/analytics/analytics-sink-processor.js';
+import type { AnalyticsSourceValue, CanonicalEnvelopeValue, FlushPolicy } from '../processors/analytics/analytics-sink-processor.js';
+import { completeLogPosition } from '../processors/analytics/avro-row-binary.js';
+import { encodeRowBinary } from '../processors/analytics/row-binary.js';
+import type { BatchWriter } from '../processors/analytics/batching-sink.js';
 import { DASHBOARDS, DashboardRunner } from '../processors/analytics/dashboards.js';
 import { syntheticEvents } from '../processors/analytics/synthetic-events.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
 import type { ConsumedRecord } from '../streams/records.js';
 import { Serdes, type Serde } from '../streams/serdes.js';
 import { StreamTask } from '../streams/task.js';
-import { analyticsCanonicalSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
+import { analyticsCanonicalSerde, analyticsProjectionSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
 import { canonicalAvroSerde } from '../topologies/deployments.js';
 import { summarize, type BenchSuite, type Figure } from './figures.js';
 
@@ -73,9 +81,16 @@ async function canonicalRecords(config: QuintetConfig, count: number, seed: numb
 }
 
 interface PathVariant {
-  readonly serde: Serde<CanonicalEnvelopeValue>;
+  readonly serde: Serde<AnalyticsSourceValue>;
   readonly format: InsertFormat;
   readonly flushAt: FlushPolicy;
+  /** Whether the sink may take transcoded RowBinary rows (false: rows are AnalyticsRow objects, as before the transcoder). */
+  readonly rowBinaryRows: boolean;
+}
+
+/** The writer without its RowBinary-rows capability: the sink then holds AnalyticsRow objects, as before the transcoder. */
+function rowObjectsOnly(writer: ClickHouseEventWriter): BatchWriter<AnalyticsRow> {
+  return { name: writer.name, write: (rows) => writer.write(rows), isRetryable: (error) => writer.isRetryable(error) };
 }
 
 async function freshDatabase(base: ClickHouseConnectionOptions, name: string): Promise<ClickHouseServer> {
@@ -95,7 +110,7 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
     canonicalTopic: TOPIC,
     keySerde: Serdes.String() as Serde<unknown>,
     valueSerde: variant.serde,
-    store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(server, 'events', variant.format) },
+    store: { kind: 'clickhouse', writer: variant.rowBinaryRows ? new ClickHouseEventWriter(server, 'events', variant.format) : rowObjectsOnly(new ClickHouseEventWriter(server, 'events', variant.format)) },
     flushAt: variant.flushAt,
   });
   const task = new StreamTask(topology, { applicationId: 'quintet-bench-analytics', subtopology: 0, partition: 0, collector: { send: () => undefined } });
@@ -121,7 +136,7 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
  */
 async function insertFormats(base: ClickHouseConnectionOptions, records: readonly ConsumedRecord[], rounds: number): Promise<Figure[]> {
   const rows: AnalyticsRow[] = [];
-  const serde = analyticsCanonicalSerde(connectSchemaRegistry(loadConfig({ env: process.env })));
+  const serde = analyticsProjectionSerde(connectSchemaRegistry(loadConfig({ env: process.env })));
   for (const record of records) {
     const value = await serde.deserialize(TOPIC, record.value, record.headers);
     const row = toAnalyticsRow(value.event, { partition: record.partition, offset: record.offset });
@@ -169,10 +184,14 @@ async function rowByRow(server: ClickHouseServer, count: number): Promise<number
 }
 
 /** CPU-only rows/s of each step, on the same records. */
-async function stageCosts(records: readonly ConsumedRecord[], serdes: { full: Serde<CanonicalEnvelopeValue>; projection: Serde<CanonicalEnvelopeValue> }, rounds: number): Promise<Figure[]> {
+async function stageCosts(
+  records: readonly ConsumedRecord[],
+  serdes: { full: Serde<CanonicalEnvelopeValue>; projection: Serde<CanonicalEnvelopeValue>; transcoder: Serde<AnalyticsSourceValue> },
+  rounds: number,
+): Promise<Figure[]> {
   const first = records[0] as ConsumedRecord;
   // The first record of a schema id fetches the writer schema; every later one decodes synchronously.
-  for (const serde of [serdes.full, serdes.projection]) await serde.deserialize(TOPIC, first.value, first.headers);
+  for (const serde of [serdes.full, serdes.projection, serdes.transcoder]) await serde.deserialize(TOPIC, first.value, first.headers);
   const samples = new Map<string, number[]>();
   const time = <T>(name: string, work: () => T): T => {
     const started = performance.now();
@@ -182,13 +201,44 @@ async function stageCosts(records: readonly ConsumedRecord[], serdes: { full: Se
     return result;
   };
   const decode = (serde: Serde<CanonicalEnvelopeValue>) => () => records.map((r) => serde.deserialize(TOPIC, r.value, r.headers) as CanonicalEnvelopeValue);
+  const bodies: { chain?: Buffer; transcoded?: Buffer } = {};
   for (let round = 0; round < rounds; round += 1) {
     time('avro_decode_full', decode(serdes.full));
     const values = time('avro_decode_projection', decode(serdes.projection));
     const rows = time('row_mapping', () => values.map((v, i) => toAnalyticsRow(v.event, { partition: 0, offset: String(i) })).flatMap((r) => (r.kind === 'ok' ? [r.value] : [])));
     for (const format of ['RowBinary', 'TabSeparated', 'JSONEachRow'] as const) time(`encode_${snake(format)}`, () => encodeInsertBody(rows, format));
+    // The two ways from Avro bytes to the insert body, alternating which goes first.
+    const chain = (): void => {
+      bodies.chain = time('projection_chain_row_binary', () =>
+        encodeRowBinary(decode(serdes.projection)().map((v, i) => toAnalyticsRow(v.event, { partition: 0, offset: String(i) })).flatMap((r) => (r.kind === 'ok' ? [r.value] : []))),
+      );
+    };
+    const transcode = (): void => {
+      bodies.transcoded = time('transcode_row_binary', () =>
+        Buffer.concat(records.map((r, i) => {
+          const value = serdes.transcoder.deserialize(TOPIC, r.value, r.headers) as AnalyticsSourceValue;
+          if (!Buffer.isBuffer(value)) throw new Error('the bench records should all take the transcoder');
+          return completeLogPosition(value, 0, String(i));
+        })),
+      );
+    };
+    if (round % 2 === 0) {
+      chain();
+      transcode();
+    } else {
+      transcode();
+      chain();
+    }
   }
-  return [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `CPU only, ${records.length} records` }));
+  // The comparison means something only if both produce the same insert body.
+  if (bodies.chain === undefined || bodies.transcoded === undefined || !bodies.chain.equals(bodies.transcoded)) throw new Error('transcoded RowBinary differs from the projection chain');
+  const figures = [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `CPU only, ${records.length} records` }));
+  const chainFigure = figures.find((f) => f.name === 'analytics.stage.projection_chain_row_binary.rows_per_s') as Figure;
+  return figures.map((figure) =>
+    figure.name === 'analytics.stage.transcode_row_binary.rows_per_s'
+      ? { ...figure, notes: `${figure.notes ?? ''}; Avro → RowBinary in one pass, byte-identical to the chain (checked)`, baseline: { name: chainFigure.name, value: chainFigure.value }, ratio: figure.value / chainFigure.value }
+      : figure,
+  );
 }
 
 const SNAKE: Record<InsertFormat, string> = { RowBinary: 'row_binary', TabSeparated: 'tab_separated', JSONEachRow: 'json_each_row' };
@@ -223,46 +273,61 @@ export const suite: BenchSuite = {
     const base = connectionOptionsFrom(config, { requestTimeoutMs: 300_000 });
     const registry = connectSchemaRegistry(config);
     const full = canonicalAvroSerde(config) as Serde<CanonicalEnvelopeValue>;
-    const projection = analyticsCanonicalSerde(registry);
-    const shipped: PathVariant = { serde: projection, format: 'RowBinary', flushAt: 'commit' };
-    const previous: PathVariant = { serde: full, format: 'JSONEachRow', flushAt: 'batch-end' };
+    const projection = analyticsProjectionSerde(registry);
+    const transcoder = analyticsCanonicalSerde(registry);
+    const variants = {
+      shipped: { serde: transcoder, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: true },
+      projection: { serde: projection, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: false },
+      previous: { serde: full, format: 'JSONEachRow', flushAt: 'batch-end', rowBinaryRows: false },
+    } as const satisfies Record<string, PathVariant>;
     const records = await canonicalRecords(config, MILLION, 1);
     const figures: Figure[] = [];
-    figures.push(...(await stageCosts(records.slice(0, 200_000), { full, projection }, quick ? 2 : 3)));
+    figures.push(...(await stageCosts(records.slice(0, 200_000), { full, projection, transcoder }, quick ? 2 : 3)));
 
     const server = await freshDatabase(base, 'quintet_bench_analytics');
     try {
-      const main = await throughTopology(server, records, shipped);
-      // Side by side, interleaved so that load from other processes hits both paths alike.
+      const main = await throughTopology(server, records, variants.shipped);
+      // Side by side, interleaved so that load from other processes hits every path alike.
       const sample = records.slice(0, quick ? 200_000 : 500_000);
-      const rates = { previous: [] as number[], shipped: [] as number[] };
+      const rates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[] };
       const speedups: number[] = [];
+      const transcoderSpeedups: number[] = [];
+      const orders = [
+        ['previous', 'projection', 'shipped'],
+        ['shipped', 'projection', 'previous'],
+        ['projection', 'shipped', 'previous'],
+      ] as const;
       for (let round = 0; round < (quick ? 2 : 3); round += 1) {
-        const order = round % 2 === 0 ? (['previous', 'shipped'] as const) : (['shipped', 'previous'] as const);
-        const roundRates = { previous: 0, shipped: 0 };
-        for (const name of order) {
+        const roundRates = { previous: 0, projection: 0, shipped: 0 };
+        for (const name of orders[round % orders.length] as (typeof orders)[number]) {
           const other = await freshDatabase(base, `quintet_bench_analytics_${name}`);
           try {
-            roundRates[name] = await throughTopology(other, sample, name === 'shipped' ? shipped : previous);
+            roundRates[name] = await throughTopology(other, sample, variants[name]);
           } finally {
             await dropDatabase(other);
           }
           rates[name].push(roundRates[name]);
         }
         speedups.push(roundRates.shipped / roundRates.previous);
+        transcoderSpeedups.push(roundRates.shipped / roundRates.projection);
       }
 
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
       const batched = summarize('analytics.rows_per_s', 'rows/s', [main], {
-        notes: `1M canonical Avro records → analytics topology (projection decode, RowBinary, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
+        notes: `1M canonical Avro records → analytics topology (Avro transcoded to RowBinary rows, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
       figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
       const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.previous, {
         notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
       });
-      const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds as previous_pipeline` });
-      figures.push(before, { ...after, baseline: { name: before.name, value: before.value }, ratio: after.value / before.value });
+      const projected = summarize('analytics.projection_pipeline.rows_per_s', 'rows/s', rates.projection, {
+        notes: `${sample.length} records, same rounds: the path before the transcoder (projection decode → AnalyticsRow → RowBinary per batch, 50k-row batches at commit)`,
+      });
+      const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds: Avro transcoded straight to RowBinary rows` });
+      figures.push(before, { ...projected, baseline: { name: before.name, value: before.value }, ratio: projected.value / before.value });
+      figures.push({ ...after, baseline: { name: projected.name, value: projected.value }, ratio: after.value / projected.value });
       figures.push(summarize('analytics.speedup_vs_previous', 'x', speedups, { notes: 'shipped / previous rows/s, paired per round' }));
+      figures.push(summarize('analytics.transcoder_speedup_vs_projection', 'x', transcoderSpeedups, { notes: 'shipped (transcoder) / projection_pipeline rows/s, paired per round' }));
       figures.push(...(await insertFormats(base, records.slice(0, 200_000), quick ? 4 : 6)));
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
     } finally {

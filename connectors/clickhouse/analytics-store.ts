@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ANALYTICS_COLUMNS, encodeJsonEachRow, encodeTabSeparated, type AnalyticsRow } from '../../processors/analytics/analytics-row.js';
 import type { BoundParameters, DashboardBackend, DashboardDefinition } from '../../processors/analytics/dashboards.js';
 import { deployPath } from './migrations.js';
-import type { BatchWriter } from '../../processors/analytics/batching-sink.js';
+import type { BatchWriter, RowBinaryCapable } from '../../processors/analytics/batching-sink.js';
 import { encodeRowBinary } from '../../processors/analytics/row-binary.js';
 import { isRetryableClickHouseError, type ClickHouseServer, type InsertFormat } from './server.js';
 
@@ -31,7 +31,7 @@ export function encodeInsertBody(rows: readonly AnalyticsRow[], format: InsertFo
  * identical retried batch is dropped by the server too (tables created with a deduplication window);
  * on every server, ReplacingMergeTree and the dashboards' uniqExact/FINAL make redelivery harmless.
  */
-export class ClickHouseEventWriter implements BatchWriter<AnalyticsRow> {
+export class ClickHouseEventWriter implements BatchWriter<AnalyticsRow>, RowBinaryCapable {
   readonly name = 'clickhouse';
   readonly format: InsertFormat;
   readonly #server: ClickHouseServer;
@@ -45,7 +45,22 @@ export class ClickHouseEventWriter implements BatchWriter<AnalyticsRow> {
 
   async write(rows: readonly AnalyticsRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const body = encodeInsertBody(rows, this.format);
+    await this.#insert(encodeInsertBody(rows, this.format));
+  }
+
+  /** Rows already in RowBinary (the transcoder's, avro-row-binary.ts): one body, the same insert. */
+  rowBinaryWriter(): BatchWriter<Buffer> | undefined {
+    if (this.format !== 'RowBinary') return undefined;
+    return {
+      name: this.name,
+      write: async (rows) => {
+        if (rows.length > 0) await this.#insert(Buffer.concat(rows));
+      },
+      isRetryable: (error) => this.isRetryable(error),
+    };
+  }
+
+  async #insert(body: Buffer): Promise<void> {
     const { capabilities } = await this.#server.info();
     const settings = capabilities.insertDeduplicationToken ? { insert_deduplication_token: createHash('sha256').update(body).digest('hex') } : {};
     await this.#server.insertBody(this.#table, ANALYTICS_COLUMNS, this.format, body, settings as Record<string, string>);

@@ -12,7 +12,11 @@
  *   every consumed batch, writes the batch, so rows are readable as soon as `process()` returned.
  *
  * Records whose times cannot be stored are dead-lettered with the reason code of `toAnalyticsRow`.
+ *
+ * A value may also arrive already transcoded to its RowBinary row (avro-row-binary.ts, the ClickHouse
+ * deployment's serde): only its log position is filled in here.
  */
+import { QuintetError } from '../../core/errors.js';
 import type { ChainLink } from '../../schemas/canonical-event.js';
 import type { Processor, ProcessorContext, StreamRecord } from '../../streams/processor.js';
 import { toAnalyticsRow, type AnalyticsEventFields, type AnalyticsRow } from './analytics-row.js';
@@ -26,18 +30,30 @@ export interface CanonicalEnvelopeValue {
 
 export type FlushPolicy = 'commit' | 'batch-end';
 
+/** A canonical-topic value as the analytics source hands it over: decoded, or transcoded to RowBinary. */
+export type AnalyticsSourceValue = CanonicalEnvelopeValue | Buffer;
+
+/** How rows become the sink's items. */
+export interface AnalyticsRowEncoding<T> {
+  readonly fromRow: (row: AnalyticsRow) => T;
+  /** A transcoded RowBinary row, its last 12 bytes for the log position; absent when the store does not take RowBinary. */
+  readonly fromRowBinary?: (row: Buffer, partition: number, offset: string) => T;
+}
+
 /** How often the punctuator looks for a batch older than maxDelayMs, at most. */
 const MAX_DUE_CHECK_MS = 100;
 
-export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEnvelopeValue, never, never> {
+export class AnalyticsSinkProcessor<T> implements Processor<unknown, AnalyticsSourceValue, never, never> {
   readonly #sink: BatchingSink<T>;
   readonly #encode: (row: AnalyticsRow) => T;
+  readonly #fromRowBinary: ((row: Buffer, partition: number, offset: string) => T) | undefined;
   readonly #flushAt: FlushPolicy;
   #context: ProcessorContext<never, never> | undefined;
 
-  constructor(sink: BatchingSink<T>, encode: (row: AnalyticsRow) => T, flushAt: FlushPolicy = 'batch-end') {
+  constructor(sink: BatchingSink<T>, encoding: AnalyticsRowEncoding<T>, flushAt: FlushPolicy = 'batch-end') {
     this.#sink = sink;
-    this.#encode = encode;
+    this.#encode = encoding.fromRow;
+    this.#fromRowBinary = encoding.fromRowBinary;
     this.#flushAt = flushAt;
   }
 
@@ -49,10 +65,19 @@ export class AnalyticsSinkProcessor<T> implements Processor<unknown, CanonicalEn
     }
   }
 
-  process(record: StreamRecord<unknown, CanonicalEnvelopeValue>): void | Promise<void> {
+  process(record: StreamRecord<unknown, AnalyticsSourceValue>): void | Promise<void> {
     const context = this.#context as ProcessorContext<never, never>;
     const metadata = context.recordMetadata;
-    const row = toAnalyticsRow(record.value.event, { partition: metadata?.partition ?? context.partition, offset: metadata?.offset ?? '0' });
+    const partition = metadata?.partition ?? context.partition;
+    const offset = metadata?.offset ?? '0';
+    const value = record.value;
+    if (value instanceof Uint8Array) {
+      if (this.#fromRowBinary === undefined) {
+        throw new QuintetError('ANALYTICS_ROW_BINARY_UNSUPPORTED', 'the analytics store does not take RowBinary rows; use the decoding serde (analyticsProjectionSerde) with it');
+      }
+      return this.#sink.add(this.#fromRowBinary(value, partition, offset));
+    }
+    const row = toAnalyticsRow(value.event, { partition, offset });
     if (row.kind === 'deadLetter') {
       context.deadLetter({ code: row.code, stage: row.stage, message: row.message, ...(row.path === undefined ? {} : { path: row.path }) });
     }

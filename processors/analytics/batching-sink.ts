@@ -29,6 +29,15 @@ export interface BatchWriter<T> {
   isRetryable(error: unknown): boolean;
 }
 
+/**
+ * A writer that can also take rows already encoded as RowBinary (one Buffer per row, columns in
+ * ANALYTICS_COLUMNS order): the ClickHouse writer when its format is RowBinary.
+ */
+export interface RowBinaryCapable {
+  /** The writer of encoded rows, or undefined when this writer's format is not RowBinary. */
+  rowBinaryWriter(): BatchWriter<Buffer> | undefined;
+}
+
 export interface RetryInfo {
   readonly attempt: number;
   readonly delayMs: number;

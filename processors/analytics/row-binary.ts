@@ -63,18 +63,9 @@ class RowBinaryWriter {
     this.offset = this.buffer.writeUInt32LE(value, this.offset);
   }
 
-  /** UInt64 from its decimal text (Kafka offsets); exact above 2^53 too. */
   uint64(decimal: string): void {
     this.ensure(8);
-    const value = Number(decimal);
-    if (Number.isSafeInteger(value) && value >= 0) {
-      this.buffer.writeUInt32LE(value % TWO_POW_32, this.offset);
-      this.buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), this.offset + 4);
-      this.offset += 8;
-      return;
-    }
-    if (!/^\d{1,20}$/.test(decimal)) throw new QuintetError('ANALYTICS_ROW_INVALID', 'log offset is not an unsigned decimal integer');
-    this.offset = this.buffer.writeBigUInt64LE(BigInt(decimal), this.offset);
+    this.offset = writeUInt64Decimal(this.buffer, this.offset, decimal);
   }
 
   nullableFloat64(value: number | null): void {
@@ -86,6 +77,18 @@ class RowBinaryWriter {
     this.buffer[this.offset++] = 0;
     this.offset = this.buffer.writeDoubleLE(value, this.offset);
   }
+}
+
+/** Writes a UInt64 given as decimal text (Kafka offsets) at `at`, exact above 2^53 too; returns the end. */
+export function writeUInt64Decimal(buffer: Buffer, at: number, decimal: string): number {
+  const value = Number(decimal);
+  if (Number.isSafeInteger(value) && value >= 0) {
+    buffer.writeUInt32LE(value % TWO_POW_32, at);
+    buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), at + 4);
+    return at + 8;
+  }
+  if (!/^\d{1,20}$/.test(decimal)) throw new QuintetError('ANALYTICS_ROW_INVALID', 'log offset is not an unsigned decimal integer');
+  return buffer.writeBigUInt64LE(BigInt(decimal), at);
 }
 
 const twoDigits = (text: string, at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
