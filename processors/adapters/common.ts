@@ -240,6 +240,98 @@ export interface EventDraft {
 }
 type DraftContext = { [K in keyof NonNullable<CanonicalEvent['context']>]?: NonNullable<CanonicalEvent['context']>[K] | undefined };
 
+/**
+ * pruneRecord's rules, compiled once: the field kinds by name, so pruning reads no schema object
+ * with for-in.
+ */
+const enum PruneKind {
+  String,
+  Json,
+  Record,
+  Other,
+}
+interface PruneField {
+  readonly kind: PruneKind;
+  readonly optional: boolean;
+  readonly record: PruneRecord | undefined;
+  readonly schema: RecordField | undefined;
+}
+interface PruneRecord {
+  readonly fields: ReadonlyMap<string, PruneField>;
+}
+
+function compilePrune(record: RecordField): PruneRecord {
+  const fields = new Map<string, PruneField>();
+  for (const name of Object.keys(record.fields)) {
+    const field = record.fields[name] as RecordField['fields'][string];
+    const kind = field.kind === 'string' ? PruneKind.String : field.kind === 'json' ? PruneKind.Json : field.kind === 'record' ? PruneKind.Record : PruneKind.Other;
+    fields.set(name, { kind, optional: field.optional, record: field.kind === 'record' ? compilePrune(field) : undefined, schema: field.kind === 'record' ? field : undefined });
+  }
+  return { fields };
+}
+const EVENT_PRUNE = compilePrune(CANONICAL_EVENT_FIELDS);
+
+/** Whether the last prunedCopy kept a schema field (a module variable, so no pair is allocated per record). */
+let prunedKeptField = false;
+
+/**
+ * A copy of an adapter-built record without undefined/null values, empty strings, empty free-form
+ * objects and empty optional records, keys in their original order; keys the schema does not know
+ * are copied as they are (the schema check rejects them). A copy instead of deleting in place: deleted
+ * keys turn V8 objects into slow dictionaries, for every later step as well.
+ */
+function prunedCopy(record: PruneRecord, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let kept = false;
+  for (const key in value) {
+    const child = value[key];
+    const field = record.fields.get(key);
+    if (field === undefined) {
+      out[key] = child;
+      continue;
+    }
+    if (child === undefined || child === null) continue;
+    switch (field.kind) {
+      case PruneKind.Record: {
+        let pruned: unknown;
+        let childKept: boolean;
+        if (isPlainRecord(child)) {
+          pruned = prunedCopy(field.record as PruneRecord, child);
+          childKept = prunedKeptField;
+        } else {
+          // Not built by an adapter (an array, a primitive): the original in-place rules, unchanged.
+          pruned = child;
+          childKept = pruneRecord(field.schema as RecordField, child as Record<string, unknown>);
+        }
+        if (!childKept && field.optional) continue;
+        out[key] = pruned;
+        break;
+      }
+      case PruneKind.Json:
+        if (isEmptyObject(child)) continue;
+        out[key] = child;
+        break;
+      case PruneKind.String:
+        if (child === '') continue;
+        out[key] = child;
+        break;
+      default:
+        out[key] = child;
+    }
+    kept = true;
+  }
+  prunedKeptField = kept;
+  return out;
+}
+
+/** An object literal (or null-prototype object) whose keys for-in lists exactly as pruneRecord reads them. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The in-place rules, for records an adapter did not build as plain objects. */
 function pruneRecord(record: RecordField, value: Record<string, unknown>): boolean {
   let kept = false;
   for (const name in record.fields) {
@@ -284,8 +376,7 @@ export function finishEvent(draft: EventDraft): CanonicalEvent {
     entity: draft.entity,
     context: draft.context,
   } as Record<string, unknown>;
-  pruneRecord(CANONICAL_EVENT_FIELDS, event);
-  return event as unknown as CanonicalEvent;
+  return prunedCopy(EVENT_PRUNE, event) as unknown as CanonicalEvent;
 }
 
 /**
