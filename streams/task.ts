@@ -276,12 +276,16 @@ export class StreamTask implements ChangeLogger {
       const result = (node.processor.beforeCommit as () => void | Promise<void>)();
       if (result !== undefined && isThenable(result)) waits.push(Promise.resolve(result));
     }
-    if (waits.length > 0) return Promise.all(waits).then(() => this.#flushStores());
-    this.#flushStores();
+    if (waits.length > 0) return Promise.all(waits).then(() => this.flushStores());
+    this.flushStores();
     return undefined;
   }
 
-  #flushStores(): void {
+  /**
+   * Logs the stores' cached changes (stores with `caching`) without the processors' `beforeCommit`:
+   * the test driver calls it after each input, as Kafka's TopologyTestDriver flushes its caches.
+   */
+  flushStores(): void {
     for (const store of this.#stores.values()) store.flush();
   }
 

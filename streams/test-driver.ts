@@ -227,6 +227,7 @@ export class TopologyTestDriver {
     this.#wallClock += ms;
     for (const task of this.tasks) this.#syncOrThrow(task.punctuateWallClock(this.#wallClock));
     this.#drainSync();
+    this.#flushStoreCaches();
   }
 
   async advanceWallClockTimeAsync(ms: number): Promise<void> {
@@ -234,6 +235,7 @@ export class TopologyTestDriver {
     this.#wallClock += ms;
     for (const task of this.tasks) await task.punctuateWallClock(this.#wallClock);
     await this.#drainAsync();
+    this.#flushStoreCaches();
   }
 
   getStateStore(name: string): StateStore {
@@ -343,6 +345,7 @@ export class TopologyTestDriver {
     const deliveries = records.map((r) => this.#append(topic, r));
     this.#deliverSync(deliveries);
     this.#drainSync();
+    this.#flushStoreCaches();
   }
 
   /** @internal */
@@ -351,6 +354,15 @@ export class TopologyTestDriver {
     const deliveries = records.map((r) => this.#append(topic, r));
     await this.#deliverAsync(deliveries);
     await this.#drainAsync();
+    this.#flushStoreCaches();
+  }
+
+  /**
+   * Cached store changes reach the changelogs after each input, as in Kafka's TopologyTestDriver, so a
+   * test sees them without calling `flush()`.
+   */
+  #flushStoreCaches(): void {
+    for (const task of this.tasks) task.flushStores();
   }
 
   /** @internal */

@@ -423,8 +423,8 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
       INGEST_NODES.userState,
       INGEST_NODES.erasure,
     )
-    .addStateStore(Stores.keyValueStore<string, UserProfile>(USER_PROFILE_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Json<UserProfile>() }), INGEST_NODES.userState, INGEST_NODES.erasure, INGEST_NODES.ingest)
-    .addStateStore(Stores.keyValueStore<number, ChainHead>(CHAIN_HEAD_STORE, { keySerde: Serdes.Long(), valueSerde: Serdes.Json<ChainHead>() }), INGEST_NODES.chain)
+    .addStateStore(Stores.keyValueStore<string, UserProfile>(USER_PROFILE_STORE, { keySerde: Serdes.String(), valueSerde: Serdes.Json<UserProfile>(), caching: true }), INGEST_NODES.userState, INGEST_NODES.erasure, INGEST_NODES.ingest)
+    .addStateStore(Stores.keyValueStore<number, ChainHead>(CHAIN_HEAD_STORE, { keySerde: Serdes.Long(), valueSerde: Serdes.Json<ChainHead>(), caching: true }), INGEST_NODES.chain)
     .addSink<string, CanonicalEnvelope>(
       INGEST_NODES.canonicalSink,
       topics.canonical,

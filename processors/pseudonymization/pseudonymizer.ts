@@ -11,7 +11,7 @@
 import type { CanonicalEvent, JsonValue } from '../../schemas/canonical-event.js';
 import { ok, type StepResult } from '../../core/result.js';
 import { type PiiVault, type SubjectHandle } from './pii-vault.js';
-import { DEFAULT_PII_POLICY, keyAction, looksLikeEmail, truncateIp, type PiiAction, type PiiPolicy } from './pii-policy.js';
+import { DEFAULT_PII_POLICY, keyAction, looksLikeEmail, truncateIp, type PiiAction, type PiiPolicy, type SubjectReference } from './pii-policy.js';
 import { subjectKey, type SubjectRef } from './vault-crypto.js';
 
 export const PSEUDONYMIZE_STAGE = 'pseudonymize';
@@ -84,6 +84,8 @@ export class Pseudonymizer {
   readonly #policy: PiiPolicy;
   readonly #fieldActions: readonly (readonly [string, PiiAction])[];
   readonly #inPlace: boolean;
+  readonly #fieldPathPrefixes: ReadonlySet<string>;
+  readonly #keyActions = new Map<string, Map<string, PiiAction | typeof NO_KEY_ACTION>>();
   readonly counts: PseudonymizeCounts = { pseudonymized: 0, truncated: 0, dropped: 0 };
 
   constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY, options: { readonly inPlace?: boolean } = {}) {
@@ -91,6 +93,7 @@ export class Pseudonymizer {
     this.#policy = policy;
     this.#fieldActions = Object.entries(policy.fields);
     this.#inPlace = options.inPlace ?? false;
+    this.#fieldPathPrefixes = fieldPathPrefixes(policy.fields);
   }
 
   /** Every subject an event mentions (actor, user entity, configured references). */
@@ -122,136 +125,184 @@ export class Pseudonymizer {
   }
 
   #apply(input: CanonicalEvent, handles: ReadonlyMap<string, SubjectHandle>): StepResult<CanonicalEvent> {
+    const references = this.#policy.subjectReferences;
     // Read before any change: in place, the references are removed from `input` itself below.
-    const referenced = this.#policy.subjectReferences.map((reference) => getPath(input, reference.path));
+    const referenced: unknown[] = [];
+    for (let i = 0; i < references.length; i++) referenced.push(getPath(input, (references[i] as SubjectReference).path));
     const event = this.#inPlace ? input : cloneJson(input);
-    const handleOf = (subject: SubjectRef): SubjectHandle => handles.get(subjectKey(subject)) as SubjectHandle;
+    const scope: EventScope = { actorSubject: undefined, actorHandle: undefined, entitySubject: undefined, entityHandle: undefined };
 
     const actorSubject = subjectOfActor(event);
-    const actorHandle = actorSubject === undefined ? undefined : handleOf(actorSubject);
-    if (actorHandle !== undefined) {
+    if (actorSubject !== undefined) {
+      const actorHandle = handles.get(subjectKey(actorSubject)) as SubjectHandle;
+      scope.actorSubject = actorSubject;
+      scope.actorHandle = actorHandle;
       delete event.actor.id;
       event.actor.pseudonym = actorHandle.pseudonym;
     }
 
-    let entitySubject: SubjectRef | undefined;
-    let entityHandle: SubjectHandle | undefined;
-    if (event.entity !== undefined && typeof event.entity.id === 'string' && event.entity.id !== '' && this.#policy.userEntityTypes.includes(event.entity.type ?? '')) {
-      entitySubject = { kind: 'user', id: event.entity.id };
-      entityHandle = handleOf(entitySubject);
-      event.entity.id = entityHandle.pseudonym;
+    const entity = event.entity;
+    if (entity !== undefined && typeof entity.id === 'string' && entity.id !== '' && this.#policy.userEntityTypes.includes(entity.type ?? '')) {
+      const entitySubject: SubjectRef = { kind: 'user', id: entity.id };
+      const entityHandle = handles.get(subjectKey(entitySubject)) as SubjectHandle;
+      scope.entitySubject = entitySubject;
+      scope.entityHandle = entityHandle;
+      entity.id = entityHandle.pseudonym;
     }
 
-    for (const reference of this.#policy.subjectReferences) {
+    for (const reference of references) {
       const at = parentOf(event, reference.path);
       const value = at?.[0][at[1]];
       if (at === undefined || typeof value !== 'string' || value === '') continue;
       delete at[0][at[1]];
       const target = parentOf(event, reference.pseudonymPath);
-      if (target !== undefined) target[0][target[1]] = handleOf({ kind: reference.kind, id: value }).pseudonym;
+      if (target !== undefined) target[0][target[1]] = (handles.get(subjectKey({ kind: reference.kind, id: value })) as SubjectHandle).pseudonym;
     }
-
-    // PII values are filed under the person they describe: a user entity's details under that user,
-    // everything else under the actor.
-    const owner = (path: string): [SubjectRef, SubjectHandle] | undefined => {
-      if (path.startsWith('entity.details') && entitySubject !== undefined && entityHandle !== undefined) return [entitySubject, entityHandle];
-      return actorSubject !== undefined && actorHandle !== undefined ? [actorSubject, actorHandle] : undefined;
-    };
-
-    const transform = (path: string, value: JsonValue, action: PiiAction): JsonValue | undefined => {
-      switch (action) {
-        case 'keep':
-          return value;
-        case 'drop':
-          this.counts.dropped += 1;
-          return undefined;
-        case 'truncate': {
-          const truncated = typeof value === 'string' ? truncateIp(value) : undefined;
-          if (truncated === undefined) {
-            this.counts.dropped += 1;
-            return undefined;
-          }
-          this.counts.truncated += 1;
-          return truncated;
-        }
-        case 'pseudonymize': {
-          const subject = owner(path);
-          if (subject === undefined) {
-            this.counts.dropped += 1;
-            return undefined;
-          }
-          this.counts.pseudonymized += 1;
-          return this.#vault.protect(subject[0], subject[1], path, typeof value === 'string' ? value : JSON.stringify(value));
-        }
-      }
-    };
 
     // Exact paths first.
     for (const [path, action] of this.#fieldActions) {
       const at = parentOf(event, path);
       if (at === undefined || at[0][at[1]] === undefined) continue;
-      const next = transform(path, at[0][at[1]] as JsonValue, action);
+      const next = this.#transform(scope, path, at[0][at[1]] as JsonValue, action);
       if (next === undefined) delete at[0][at[1]];
       else at[0][at[1]] = next;
     }
 
     // Then free-form objects, by key name and by value shape.
-    const walk = (root: string, node: Obj, path: string): void => {
-      for (const key of Object.keys(node)) {
-        const value = node[key];
-        if (value === undefined) continue;
-        const childPath = `${path}.${key}`;
-        if (this.#policy.fields[childPath] !== undefined) continue;
-        const action = keyAction(this.#policy, root, key);
-        if (action !== undefined && action !== 'keep' && value !== null && typeof value !== 'boolean') {
-          const next = transform(childPath, value, action);
-          if (next === undefined) delete node[key];
-          else node[key] = next;
-        } else if (action === undefined) {
-          const next = walkValue(root, value, childPath);
-          if (next === undefined) delete node[key];
-          else node[key] = next;
-        }
-      }
-    };
-    const walkValue = (root: string, value: JsonValue, path: string): JsonValue | undefined => {
-      if (isObject(value)) {
-        walk(root, value, path);
-        return value;
-      }
-      if (Array.isArray(value)) {
-        const out: JsonValue[] = [];
-        for (const item of value) {
-          const next = walkValue(root, item, path);
-          if (next !== undefined) out.push(next);
-        }
-        return out;
-      }
-      if (typeof value === 'string' && looksLikeEmail(value)) return transform(path, value, this.#policy.emailValueAction);
-      return value;
-    };
     for (const root of this.#policy.freeFormRoots) {
       const node = getPath(event, root);
-      if (isObject(node)) walk(root, node, root);
+      if (isObject(node)) this.#walk(scope, root, node, root);
     }
 
     // Last line of defence: a subject's raw identifier may be copied elsewhere in the event by its
     // source (a CloudEvent's data.actor.id, an ARN ending in the user name, a principal id). Every
     // string anywhere in the event that contains the identifier of a subject resolved here gets the
     // subject's pseudonym in its place, so the canonical log never carries it.
-    const replacements = new Map<string, string>();
-    const remember = (subject: SubjectRef | undefined, handle: SubjectHandle | undefined) => {
-      if (subject !== undefined && handle !== undefined && subject.id.length >= MIN_SCRUBBED_IDENTIFIER_LENGTH) replacements.set(subject.id, handle.pseudonym);
-    };
-    remember(actorSubject, actorHandle);
-    remember(entitySubject, entityHandle);
-    this.#policy.subjectReferences.forEach((reference, i) => {
+    let replacements = remember(undefined, scope.actorSubject, scope.actorHandle);
+    replacements = remember(replacements, scope.entitySubject, scope.entityHandle);
+    for (let i = 0; i < references.length; i++) {
       const value = referenced[i];
-      if (typeof value === 'string' && value !== '') remember({ kind: reference.kind, id: value }, handles.get(subjectKey({ kind: reference.kind, id: value })));
-    });
-    if (replacements.size > 0) scrubIdentifiers(event as unknown as Obj, replacements);
+      if (typeof value !== 'string' || value === '') continue;
+      const subject: SubjectRef = { kind: (references[i] as SubjectReference).kind, id: value };
+      replacements = remember(replacements, subject, handles.get(subjectKey(subject)));
+    }
+    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, replacements);
     return ok(event);
   }
+
+  /** PII values are filed under the person they describe: a user entity's details under that user, everything else under the actor. */
+  #owner(scope: EventScope, path: string): [SubjectRef, SubjectHandle] | undefined {
+    if (scope.entitySubject !== undefined && scope.entityHandle !== undefined && path.startsWith('entity.details')) return [scope.entitySubject, scope.entityHandle];
+    return scope.actorSubject !== undefined && scope.actorHandle !== undefined ? [scope.actorSubject, scope.actorHandle] : undefined;
+  }
+
+  #transform(scope: EventScope, path: string, value: JsonValue, action: PiiAction): JsonValue | undefined {
+    switch (action) {
+      case 'keep':
+        return value;
+      case 'drop':
+        this.counts.dropped += 1;
+        return undefined;
+      case 'truncate': {
+        const truncated = typeof value === 'string' ? truncateIp(value) : undefined;
+        if (truncated === undefined) {
+          this.counts.dropped += 1;
+          return undefined;
+        }
+        this.counts.truncated += 1;
+        return truncated;
+      }
+      case 'pseudonymize': {
+        const subject = this.#owner(scope, path);
+        if (subject === undefined) {
+          this.counts.dropped += 1;
+          return undefined;
+        }
+        this.counts.pseudonymized += 1;
+        return this.#vault.protect(subject[0], subject[1], path, typeof value === 'string' ? value : JSON.stringify(value));
+      }
+    }
+  }
+
+  /** keyAction, remembered per root without building a joined key per lookup (free-form keys repeat from event to event). */
+  #keyAction(root: string, key: string): PiiAction | undefined {
+    let memo = this.#keyActions.get(root);
+    if (memo === undefined) this.#keyActions.set(root, (memo = new Map()));
+    const known = memo.get(key);
+    if (known !== undefined) return known === NO_KEY_ACTION ? undefined : known;
+    const action = keyAction(this.#policy, root, key);
+    if (memo.size >= KEY_ACTION_MEMO_SIZE) memo.clear();
+    memo.set(key, action ?? NO_KEY_ACTION);
+    return action;
+  }
+
+  #walk(scope: EventScope, root: string, node: Obj, path: string): void {
+    // Only paths that lead to an exact policy path need the joined child path before they recurse or transform.
+    const mayHoldFieldPaths = this.#fieldPathPrefixes.has(path);
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      if (value === undefined) continue;
+      if (mayHoldFieldPaths && this.#policy.fields[`${path}.${key}`] !== undefined) continue;
+      const action = this.#keyAction(root, key);
+      if (action !== undefined && action !== 'keep' && value !== null && typeof value !== 'boolean') {
+        const next = this.#transform(scope, `${path}.${key}`, value, action);
+        if (next === undefined) delete node[key];
+        else node[key] = next;
+      } else if (action === undefined) {
+        if (isObject(value)) {
+          this.#walk(scope, root, value, `${path}.${key}`);
+        } else if (Array.isArray(value) || (typeof value === 'string' && looksLikeEmail(value))) {
+          const next = this.#walkValue(scope, root, value, `${path}.${key}`);
+          if (next === undefined) delete node[key];
+          else node[key] = next;
+        }
+      }
+    }
+  }
+
+  #walkValue(scope: EventScope, root: string, value: JsonValue, path: string): JsonValue | undefined {
+    if (isObject(value)) {
+      this.#walk(scope, root, value, path);
+      return value;
+    }
+    if (Array.isArray(value)) {
+      const out: JsonValue[] = [];
+      for (const item of value) {
+        const next = this.#walkValue(scope, root, item, path);
+        if (next !== undefined) out.push(next);
+      }
+      return out;
+    }
+    if (typeof value === 'string' && looksLikeEmail(value)) return this.#transform(scope, path, value, this.#policy.emailValueAction);
+    return value;
+  }
+}
+
+/** The subjects of one event that its PII values are filed under. */
+interface EventScope {
+  actorSubject: SubjectRef | undefined;
+  actorHandle: SubjectHandle | undefined;
+  entitySubject: SubjectRef | undefined;
+  entityHandle: SubjectHandle | undefined;
+}
+
+const NO_KEY_ACTION = 'none';
+const KEY_ACTION_MEMO_SIZE = 10_000;
+
+/** Every proper prefix of the policy's exact paths (`context`, `context.client` for `context.client.ip_address`). */
+function fieldPathPrefixes(fields: Readonly<Record<string, PiiAction>>): ReadonlySet<string> {
+  const prefixes = new Set<string>();
+  for (const path of Object.keys(fields)) {
+    const parts = path.split('.');
+    for (let i = 1; i < parts.length; i++) prefixes.add(parts.slice(0, i).join('.'));
+  }
+  return prefixes;
+}
+
+/** Adds a subject's identifier → pseudonym to the replacements (created on first use). */
+function remember(replacements: Map<string, string> | undefined, subject: SubjectRef | undefined, handle: SubjectHandle | undefined): Map<string, string> | undefined {
+  if (subject === undefined || handle === undefined || subject.id.length < MIN_SCRUBBED_IDENTIFIER_LENGTH) return replacements;
+  return (replacements ?? new Map<string, string>()).set(subject.id, handle.pseudonym);
 }
 
 /** Shorter identifiers ("1", "ab") would match inside unrelated values; those are left to the policy. */
@@ -272,15 +323,22 @@ function scrubString(value: string, replacements: ReadonlyMap<string, string>): 
 function scrubIdentifiers(node: Obj, replacements: ReadonlyMap<string, string>): void {
   for (const key of Object.keys(node)) {
     const value = node[key];
-    if (typeof value === 'string') node[key] = scrubString(value, replacements);
-    else if (Array.isArray(value)) node[key] = value.map((item) => scrubValue(item, replacements));
+    if (typeof value === 'string') {
+      const scrubbed = scrubString(value, replacements);
+      if (scrubbed !== value) node[key] = scrubbed;
+    } else if (Array.isArray(value)) scrubArray(value, replacements);
     else if (isObject(value)) scrubIdentifiers(value, replacements);
   }
 }
 
-function scrubValue(value: JsonValue, replacements: ReadonlyMap<string, string>): JsonValue {
-  if (typeof value === 'string') return scrubString(value, replacements);
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, replacements));
-  if (isObject(value)) scrubIdentifiers(value, replacements);
-  return value;
+/** In place, like the objects: the event is this step's own (a copy, or in place by request). */
+function scrubArray(items: JsonValue[], replacements: ReadonlyMap<string, string>): void {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as JsonValue;
+    if (typeof item === 'string') {
+      const scrubbed = scrubString(item, replacements);
+      if (scrubbed !== item) items[i] = scrubbed;
+    } else if (Array.isArray(item)) scrubArray(item, replacements);
+    else if (isObject(item)) scrubIdentifiers(item, replacements);
+  }
 }
