@@ -7,8 +7,9 @@
  *   DIR/analytics.duckdb          the analytics store
  *   DIR/topics/<topic>.ndjson     the topics the pipeline produced (canonical log, checkpoints, dead
  *                                 letters), append-only, with their offsets: what Kafka would keep
- *   DIR/state/                    the read-model topologies' state stores (changelog files, see
- *                                 streams/state/changelog-file.ts)
+ *   DIR/state/                    every topology's state stores (changelog files, see
+ *                                 streams/state/changelog-file.ts): the ingest profile table keyed by
+ *                                 pseudonym (allow-listed traits) and chain heads, the read models' stores
  *   DIR/sealed/<name>.json        the vault and the feed stores, AES-256-GCM-sealed under a key derived
  *                                 from the active master key, rewritten whole (temp file + rename)
  *
@@ -25,6 +26,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, trunca
 import { join } from 'node:path';
 import { QuintetError } from '../core/errors.js';
 import type { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
+import { ChangelogFiles } from '../streams/state/changelog-file.js';
 import type { RawTestRecord } from '../streams/test-driver.js';
 
 const SEALED_FORMAT = 'quintet-embedded-sealed/1';
@@ -72,9 +74,14 @@ export class EmbeddedDataFolder {
     for (const sub of ['topics', 'state', 'sealed']) mkdirSync(join(directory, sub), { recursive: true });
   }
 
-  /** Where the read-model drivers keep their changelog files. */
+  /** Where the topologies' drivers keep their changelog files. */
   get stateDirectory(): string {
     return join(this.directory, 'state');
+  }
+
+  /** The changelog files of one topology's stores: the very files its driver restores from and appends to. */
+  stateChangelogs(applicationId: string): ChangelogFiles {
+    return new ChangelogFiles(this.stateDirectory, applicationId);
   }
 
   /**

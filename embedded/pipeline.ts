@@ -9,12 +9,13 @@
  *                                 └─► [analytics] ─► events table, dashboards (DuckDB)
  *
  * With a data folder (embedded/data-folder.ts) it is restartable: the topics it produced, the vault,
- * the feed stores and the read models' state stores are saved after every batch, and a restarted
- * pipeline continues each hash chain from the last saved entry (its head is rebuilt from the saved
- * log itself, so that the log and the head can never disagree).
+ * the feed stores and every topology's state stores (the ingest profile table included) are saved
+ * after every batch, and a restarted pipeline continues each hash chain from the last saved entry (its
+ * head is rebuilt from the saved log itself, so that the log and the head can never disagree).
  */
 import type { QuintetConfig } from '../core/config.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { QuintetError } from '../core/errors.js';
 import { QuintetMetrics } from '../core/metrics.js';
 import { MemoryVaultStore, type MemoryVaultSnapshot } from '../connectors/memory/vault-store.js';
 import { MemoryErasureTombstones, MemoryFollowGraphStore, MemoryInboxStore, MemoryNotificationStore } from '../connectors/memory/feed-stores.js';
@@ -30,13 +31,15 @@ import { SUBJECT_KINDS } from '../processors/pseudonymization/vault-crypto.js';
 import type { ChainHead } from '../processors/chain/hash-chainer.js';
 import type { CanonicalEnvelope } from '../schemas/avro.js';
 import { readDeadLetterHeaders } from '../streams/dead-letter.js';
+import { taskIdOf } from '../streams/kafka/internal-topics.js';
+import type { ChangelogRecord } from '../streams/state/store.js';
 import type { ReadOnlyKeyValueStore } from '../streams/state/key-value-store.js';
 import { Serdes } from '../streams/serdes.js';
 import { TopologyTestDriver, type RawTestRecord, type TestInputTopic } from '../streams/test-driver.js';
 import type { Topology } from '../streams/topology.js';
 import { buildAnalyticsTopology } from '../topologies/analytics.js';
 import { buildFeedsTopology } from '../topologies/feeds.js';
-import { buildIngestTopology, CHAIN_HEAD_STORE } from '../topologies/ingest.js';
+import { buildIngestTopology, CHAIN_HEAD_STORE, USER_PROFILE_STORE } from '../topologies/ingest.js';
 import { buildLikesTopology } from '../topologies/likes.js';
 import { EmbeddedDataFolder } from './data-folder.js';
 import { embeddedSecrets, type EmbeddedSecrets } from './secrets.js';
@@ -100,25 +103,21 @@ function byPartition<T extends { readonly partition: number }>(records: readonly
     .map((entry) => entry.record);
 }
 
-/** The head of each chain as the saved canonical log ends it, as changelog records of the `chain-heads` store. */
-function chainHeadsOf(canonical: readonly RawTestRecord[], changelogTopic: string): RawTestRecord[] {
-  const heads = new Map<number, { head: ChainHead; record: RawTestRecord }>();
+/** The head of each chain as the saved canonical log ends it: partition → changelog record of the `chain-heads` store. */
+function chainHeadsOf(canonical: readonly RawTestRecord[], changelogTopic: string): Map<number, ChangelogRecord> {
+  const heads = new Map<number, ChainHead>();
   for (const record of canonical) {
     const chain = (JSON.parse((record.value as Buffer).toString('utf8')) as CanonicalEnvelope).chain;
     if (chain === undefined || chain === null) continue;
     const known = heads.get(chain.partition);
-    if (known === undefined || chain.sequence > known.head.sequence) heads.set(chain.partition, { head: { sequence: chain.sequence, hash: chain.hash, key_id: chain.key_id }, record });
+    if (known === undefined || chain.sequence > known.sequence) heads.set(chain.partition, { sequence: chain.sequence, hash: chain.hash, key_id: chain.key_id });
   }
-  return [...heads].map(([partition, { head, record }]) => ({
-    topic: changelogTopic,
-    partition,
-    offset: '0',
-    key: Serdes.Long().serialize(changelogTopic, partition, {}),
-    value: Serdes.Json<ChainHead>().serialize(changelogTopic, head, {}),
-    timestamp: record.timestamp,
-    headers: {},
-    kind: 'changelog',
-  }));
+  return new Map(
+    [...heads].map(([partition, head]) => [
+      partition,
+      { key: Serdes.Long().serialize(changelogTopic, partition, {}), value: Serdes.Json<ChainHead>().serialize(changelogTopic, head, {}) },
+    ]),
+  );
 }
 
 /** What a restarted pipeline starts from: the saved topics and stores (empty without a data folder). */
@@ -209,14 +208,11 @@ export class EmbeddedPipeline {
       partitions: this.partitions,
     });
     const ingestOptions = driverOptions('ingest');
-    // The chain heads come from the saved log itself rather than from a second file, so that a stop
-    // between two writes can never make the head and the log disagree (a fork or a gap).
-    const headTopic = ingest.metadata(ingestOptions.applicationId).changelogTopics.find((c) => c.store === CHAIN_HEAD_STORE)?.topic;
     const savedCanonical = saved.topics.get(topics.canonical) ?? [];
-    this.#ingest = new TopologyTestDriver(ingest, {
-      ...ingestOptions,
-      ...(headTopic === undefined || savedCanonical.length === 0 ? {} : { restoreFrom: { [headTopic]: chainHeadsOf(savedCanonical, headTopic) } }),
-    });
+    const stateDir = saved.folder === undefined ? {} : { stateDir: saved.folder.stateDirectory };
+    if (saved.folder !== undefined) this.#resetChainHeadFiles(ingest, ingestOptions.applicationId, saved.folder, savedCanonical);
+    // The ingest stores restore from the state files like the read models' (the profile table as saved).
+    this.#ingest = new TopologyTestDriver(ingest, { ...ingestOptions, ...stateDir });
     this.#raw = this.#ingest.createInputTopic(topics.raw, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer | null, Buffer>;
     this.#erasure = this.#ingest.createInputTopic(topics.erasureRequests, Serdes.Bytes(), Serdes.Bytes()) as TestInputTopic<Buffer | null, Buffer>;
 
@@ -234,7 +230,6 @@ export class EmbeddedPipeline {
       this.#stores.feedTombstones.restore(saved.feeds.feedTombstones);
       this.#stores.likeTombstones.restore(saved.feeds.likeTombstones);
     }
-    const stateDir = saved.folder === undefined ? {} : { stateDir: saved.folder.stateDirectory };
     const feeds = new TopologyTestDriver(
       buildFeedsTopology({ canonicalTopic: topics.canonical, stores: { graph: this.#stores.graph, inboxes: this.#stores.inboxes, tombstones: this.#stores.feedTombstones } }),
       { ...driverOptions('feeds'), ...stateDir },
@@ -272,6 +267,23 @@ export class EmbeddedPipeline {
         { canonical_records: savedCanonical.length, vault_subjects: this.#vaultStore.size, partitions: this.partitions },
         savedCanonical.length > 0 ? 'resumed from the data folder' : 'data folder initialised',
       );
+    }
+  }
+
+  /**
+   * Replaces the ingest tasks' `chain-heads` state files with the heads the saved log ends with. The
+   * chain heads come from the log itself rather than from their own file, so that a stop between two
+   * writes can never make the head and the log disagree (a fork or a gap): the file is written during
+   * a run like any store's, but only the log's heads are ever restored from it.
+   */
+  #resetChainHeadFiles(ingest: Topology, applicationId: string, folder: EmbeddedDataFolder, canonical: readonly RawTestRecord[]): void {
+    const changelog = ingest.metadata(applicationId).changelogTopics.find((c) => c.store === CHAIN_HEAD_STORE);
+    if (changelog === undefined) throw new QuintetError('EMBEDDED_TOPOLOGY_INVALID', `the ingest topology has no logged ${CHAIN_HEAD_STORE} store: its chains could not continue after a restart`);
+    const heads = chainHeadsOf(canonical, changelog.topic);
+    const files = folder.stateChangelogs(applicationId);
+    for (let partition = 0; partition < this.partitions; partition++) {
+      const head = heads.get(partition);
+      files.replace(taskIdOf(changelog.subtopology, partition), CHAIN_HEAD_STORE, head === undefined ? [] : [head]);
     }
   }
 
@@ -336,6 +348,19 @@ export class EmbeddedPipeline {
     this.#logger.info({ request: request.request_id }, 'erasure request processed');
     // An erasure is saved at once: the shredded key must leave the disk now, not at the next save.
     this.#save(true);
+    this.#compactProfileFiles();
+  }
+
+  /**
+   * Compacts the ingest tasks' profile-table files: the state files are append-only, so an erased
+   * profile's traits would stay in them, behind its tombstone, until the next start; compacted, only the
+   * tombstone (a pseudonym, which the log names anyway) is left.
+   */
+  #compactProfileFiles(): void {
+    const folder = this.#folder;
+    if (folder === undefined) return;
+    const files = folder.stateChangelogs(this.#ingest.applicationId);
+    for (const task of this.#ingest.tasks) if (task.storeNames.includes(USER_PROFILE_STORE)) files.load(task.id, USER_PROFILE_STORE);
   }
 
   /** Advances every engine's wall clock: closes analytics micro-batches and writes chain checkpoints. */
@@ -375,12 +400,13 @@ export class EmbeddedPipeline {
   }
 
   /**
-   * With a data folder: rewrites the sealed vault, appends what this run produced since the last save,
-   * makes the read models' state stores durable and rewrites the sealed feed snapshot. Runs after a batch when the
-   * last save is `savePeriodMs` old, after every erasure and at close, so a clean stop loses nothing; a
-   * kill loses at most the last period, and one in the middle of a save can leave the read models one
-   * batch apart from the log (their stores are idempotent for feeds, not for like counts). The period
-   * bounds the cost of rewriting the sealed snapshots, which grows with the state, under small batches.
+   * With a data folder: rewrites the sealed vault, makes the ingest state stores durable, appends what
+   * this run produced since the last save, makes the read models' state stores durable and rewrites the
+   * sealed feed snapshot. Runs after a batch when the last save is `savePeriodMs` old, after every
+   * erasure and at close, so a clean stop loses nothing; a kill loses at most the last period, and one
+   * in the middle of a save can leave the read models one batch apart from the log (their stores are
+   * idempotent for feeds, not for like counts). The period bounds the cost of rewriting the sealed
+   * snapshots, which grows with the state, under small batches.
    */
   #save(force: boolean): void {
     const folder = this.#folder;
@@ -390,8 +416,12 @@ export class EmbeddedPipeline {
     this.#lastSave = started;
     // Order matters for a kill between two writes: the vault first, so that every pseudonym the saved
     // log names is in the saved vault (else a restart would give its subject a second pseudonym); then
-    // the log, which the chain heads are rebuilt from; then the read models, which may lag it.
+    // the ingest stores, so that an erasure's profile tombstones are on disk before its event is in the
+    // log (a profile may be ahead of the log, never back from the dead; the chain-heads file is not
+    // restored from, see #resetChainHeadFiles); then the log, which the chain heads are rebuilt from;
+    // then the read models, which may lag it.
     folder.writeSealed(SEALED.vault, this.#vaultStore.snapshot());
+    this.#ingest.flush();
     const topics = this.config.topics;
     for (const topic of [topics.canonical, topics.checkpoints, topics.deadLetter]) folder.appendTopic(topic, this.#unsaved('ingest', this.#ingest, topic));
     for (const { name, driver } of this.#readModels) {

@@ -111,7 +111,7 @@ export function register(program: Command): void {
     .option('--in <file>', 'ingest this NDJSON file (any supported format; - for stdin) instead of a generated workload')
     .option('--erase <subject>', 'subject id to erase at the end (default: a generated user)')
     .option('--partitions <n>', 'partitions of the raw and canonical topics (one hash chain each)')
-    .option('--data <dir>', 'keep the state in this folder (keys, vault, chains, feeds, analytics) and continue from it on the next run')
+    .option('--data <dir>', 'keep the state in this folder (keys, vault, chains, user profiles, feeds, analytics) and continue from it on the next run')
     .option('--json', 'print the report as one JSON object')
     .option('--serve', 'after the report, keep serving the HTTP API on the embedded pipeline (prints an admin key) until Ctrl-C')
     .option('--export <file>', 'also write the canonical log in the `quintet export` NDJSON format (verify it with `quintet verify --in`)')

@@ -73,9 +73,16 @@ export class ChangelogFiles {
     const file = this.fileOf(taskId, storeName);
     if (!existsSync(file)) return [];
     const records = compactChangelog(decodeChangelogRecords(readFileSync(file)));
+    this.replace(taskId, storeName, records);
+    return records;
+  }
+
+  /** Replaces a store's file with exactly these records, atomically (temp file + rename). */
+  replace(taskId: string, storeName: string, records: readonly ChangelogRecord[]): void {
+    const file = this.fileOf(taskId, storeName);
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(`${file}.tmp`, encodeChangelogRecords(records));
     renameSync(`${file}.tmp`, file);
-    return records;
   }
 
   append(taskId: string, storeName: string, record: ChangelogRecord): void {
