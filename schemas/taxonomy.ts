@@ -139,19 +139,26 @@ export type NameMapping = { readonly ok: true; readonly name: string } | { reado
  * 5. The result must pass validateEventName, or the event is rejected with that reason.
  */
 export function vendorNameToTaxonomy(raw: string, defaultDomain: string): NameMapping {
-  // Vendor names repeat endlessly (a tracking plan has tens to hundreds): remember recent mappings.
-  const key = `${defaultDomain}\u0000${raw}`;
-  const cached = recentMappings.get(key);
+  // Vendor names repeat endlessly (a tracking plan has tens to hundreds): remember recent mappings,
+  // per domain (a handful), so the lookup key is the raw name itself, not a new concatenated string.
+  let byName = recentMappings.get(defaultDomain);
+  if (byName === undefined) {
+    byName = new Map();
+    if (recentMappings.size >= RECENT_DOMAINS_MAX) recentMappings.clear();
+    recentMappings.set(defaultDomain, byName);
+  }
+  const cached = byName.get(raw);
   if (cached !== undefined) return cached;
   const mapped = mapVendorName(raw, defaultDomain);
-  if (recentMappings.size >= RECENT_MAPPINGS_MAX) recentMappings.clear();
-  recentMappings.set(key, mapped);
+  if (byName.size >= RECENT_MAPPINGS_MAX) byName.clear();
+  byName.set(raw, mapped);
   return mapped;
 }
 
 /** Bounded so that a flood of distinct names cannot grow memory: cleared when full. */
 const RECENT_MAPPINGS_MAX = 4096;
-const recentMappings = new Map<string, NameMapping>();
+const RECENT_DOMAINS_MAX = 64;
+const recentMappings = new Map<string, Map<string, NameMapping>>();
 
 function mapVendorName(raw: string, defaultDomain: string): NameMapping {
   if (raw.length <= EVENT_NAME_MAX_LENGTH && FULL_NAME.test(raw)) return isValidEventName(raw) ? { ok: true, name: raw } : { ok: false, reason: 'event name segment too long' };

@@ -4,7 +4,7 @@
  * Why not node:crypto: every canonical event whose source id is not a UUID gets one of these, and
  * names are short (namespace + `<format>:<id>`, one or two SHA-1 blocks). There, the native one-shot
  * hash costs more in its call, its Buffer and the hex formatting than the compression itself; this
- * version works on one reused word array and formats the digest from a lookup table. SHA-1 here only
+ * version works on one reused word array and writes the digest's hex into one reused buffer. SHA-1 here only
  * derives ids (no security rests on it); test/unit/adapters/name-based-uuid.test.ts checks it bit for bit
  * against node:crypto.
  */
@@ -15,7 +15,6 @@ let words = new Int32Array(256);
 const schedule = new Int32Array(80);
 const encoder = new TextEncoder();
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The name-based UUID of `name` (UTF-8) in the namespace given as its 16 bytes. */
 export function nameBasedUuid(namespace: Uint8Array, name: string): string {
@@ -89,10 +88,26 @@ export function nameBasedUuid(namespace: Uint8Array, name: string): string {
   // The first 16 digest bytes with the version (5) and variant (10xx) bits set.
   h1 = (h1 & ~0xf000) | 0x5000;
   h2 = (h2 & 0x3fffffff) | 0x80000000;
-  return `${hex32(h0)}-${HEX[(h1 >>> 24) & 0xff]}${HEX[(h1 >>> 16) & 0xff]}-${HEX[(h1 >>> 8) & 0xff]}${HEX[h1 & 0xff]}-${HEX[(h2 >>> 24) & 0xff]}${HEX[(h2 >>> 16) & 0xff]}-${HEX[(h2 >>> 8) & 0xff]}${HEX[h2 & 0xff]}${hex32(h3)}`;
+  writeHex(h0, 0, 8);
+  writeHex(h1 >>> 16, 9, 4);
+  writeHex(h1, 14, 4);
+  writeHex(h2 >>> 16, 19, 4);
+  writeHex(h2, 24, 4);
+  writeHex(h3, 28, 8);
+  // One flat string from the bytes: a template of 20 pieces would be a rope that every reader flattens.
+  return uuidText.toString('latin1', 0, 36);
 }
 
-const hex32 = (word: number): string => `${HEX[(word >>> 24) & 0xff]}${HEX[(word >>> 16) & 0xff]}${HEX[(word >>> 8) & 0xff]}${HEX[word & 0xff]}`;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const uuidText = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+
+/** The low `digits` hex digits of `word` at `at`, most significant first. */
+function writeHex(word: number, at: number, digits: number): void {
+  for (let i = at + digits - 1; i >= at; i--) {
+    uuidText[i] = HEX_DIGITS[word & 15] as number;
+    word >>>= 4;
+  }
+}
 
 /** Writes `name` as UTF-8 at `offset`; ASCII (the usual id) without the encoder's call. */
 function encodeName(name: string, offset: number): number {

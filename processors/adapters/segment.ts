@@ -131,9 +131,9 @@ function sourceOf(app: Obj, library: Obj): string {
  */
 export function entityFromProperties(name: string, properties: JsonObject | undefined): CanonicalEvent['entity'] {
   if (properties === undefined) return undefined;
-  const entitySegment = name.slice(name.indexOf('.') + 1, name.lastIndexOf('.'));
-  const own = text(properties[`${entitySegment}_id`]);
-  if (own !== undefined) return { id: own, type: text(properties[`${entitySegment}_type`]) ?? entitySegment };
+  const keys = entityKeysOf(name);
+  const own = text(properties[keys.id]);
+  if (own !== undefined) return { id: own, type: text(properties[keys.type]) ?? keys.segment };
   const objectId = text(properties.object_id);
   if (objectId !== undefined) return { id: objectId, type: text(properties.object_type) };
   for (const key in properties) {
@@ -147,6 +147,29 @@ export function entityFromProperties(name: string, properties: JsonObject | unde
   }
   return undefined;
 }
+
+interface EntityKeys {
+  readonly segment: string;
+  readonly id: string;
+  readonly type: string;
+}
+
+/**
+ * The entity segment of a name and its `<segment>_id` / `<segment>_type` keys, remembered per name:
+ * built anew, each key would be a fresh string V8 must hash before every lookup. Bounded.
+ */
+function entityKeysOf(name: string): EntityKeys {
+  let keys = entityKeys.get(name);
+  if (keys === undefined) {
+    const segment = name.slice(name.indexOf('.') + 1, name.lastIndexOf('.'));
+    keys = { segment, id: `${segment}_id`, type: `${segment}_type` };
+    if (entityKeys.size >= ENTITY_KEYS_MAX) entityKeys.clear();
+    entityKeys.set(name, keys);
+  }
+  return keys;
+}
+const entityKeys = new Map<string, EntityKeys>();
+const ENTITY_KEYS_MAX = 4096;
 
 /** Ids of people/devices/sessions are actor or client context, never the entity. */
 const PERSON_IDS = new Set(['user_id', 'anonymous_id', 'distinct_id', 'device_id', 'session_id', 'insert_id', 'message_id', 'client_id']);
