@@ -22,7 +22,7 @@
  * signed checkpoints, and dead letters whose payloads are already encrypted.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuintetError } from '../core/errors.js';
 import type { MasterKeyRing } from '../processors/pseudonymization/vault-crypto.js';
@@ -71,7 +71,14 @@ export class EmbeddedDataFolder {
   constructor(directory: string, masterKeys: MasterKeyRing) {
     this.directory = directory;
     this.#masterKeys = masterKeys;
-    for (const sub of ['topics', 'state', 'sealed']) mkdirSync(join(directory, sub), { recursive: true });
+    // Owner-only: the folder holds pseudonyms, traits and the analytics store, which other local users
+    // have no business reading (the keys and sealed snapshots are 0600 on top). A folder the user made
+    // beforehand keeps its mode; the sub-folders are Quintet's own and are tightened if they exist.
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    for (const sub of ['topics', 'state', 'sealed']) {
+      mkdirSync(join(directory, sub), { recursive: true, mode: 0o700 });
+      chmodSync(join(directory, sub), 0o700);
+    }
   }
 
   /** Where the topologies' drivers keep their changelog files. */

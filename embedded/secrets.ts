@@ -84,7 +84,7 @@ export function embeddedSecrets(config: QuintetConfig, dataDir: string | undefin
     }
   }
   const stored = freshKeys();
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(path, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
   return fromStored(stored, 'data folder');
 }

@@ -4,7 +4,7 @@
  * repeated sequence; the whole log verifies), and keeps inboxes, notifications and the follow graph.
  * What it writes to disk holds no raw identifier, and the vault and feed snapshots are sealed.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -210,4 +210,15 @@ describe('embedded mode restarted on its data folder', () => {
       process.env = saved;
     }
   }, 120_000);
+
+  it('creates the data folder and its sub-folders readable by their owner only', async () => {
+    const dir = join(freshFolder(), 'data');
+    const pipeline = await EmbeddedPipeline.open({ config: loadConfig({ env: {} }), partitions: 1, dataDir: dir });
+    try {
+      await pipeline.ingest(generateWorkload({ events: 20, users: 4, seed: 9 }).events);
+    } finally {
+      await pipeline.close();
+    }
+    for (const folder of [dir, join(dir, 'topics'), join(dir, 'state'), join(dir, 'sealed')]) expect(statSync(folder).mode & 0o777).toBe(0o700);
+  });
 });
