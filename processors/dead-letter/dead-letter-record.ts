@@ -60,7 +60,18 @@ export interface DeadLetterRecord extends DeadLetterValue {
   readonly path?: string;
 }
 
-const payloadKey = (ring: MasterKeyRing, kid: string): Buffer => Buffer.from(hkdfSync('sha256', ring.key(kid), Buffer.alloc(0), DEAD_LETTER_FORMAT, 32));
+/** Derived once per ring and key id: a flood of bad input must not cost an HKDF per dead letter. */
+const payloadKeys = new WeakMap<MasterKeyRing, Map<string, Buffer>>();
+function payloadKey(ring: MasterKeyRing, kid: string): Buffer {
+  let keys = payloadKeys.get(ring);
+  if (keys === undefined) payloadKeys.set(ring, (keys = new Map()));
+  let key = keys.get(kid);
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', ring.key(kid), Buffer.alloc(0), DEAD_LETTER_FORMAT, 32));
+    keys.set(kid, key);
+  }
+  return key;
+}
 
 const aad = (part: 'key' | 'value', source: DeadLetterSource): Buffer =>
   Buffer.from(canonicalJson({ part, source: { topic: source.topic, partition: source.partition, offset: source.offset } }), 'utf8');
