@@ -293,17 +293,8 @@ function prunedCopy(record: PruneRecord, value: Record<string, unknown>): Record
     if (child === undefined || child === null) continue;
     switch (field.kind) {
       case PruneKind.Record: {
-        let pruned: unknown;
-        let childKept: boolean;
-        if (isPlainRecord(child)) {
-          pruned = prunedCopy(field.record as PruneRecord, child);
-          childKept = prunedKeptField;
-        } else {
-          // Not built by an adapter (an array, a primitive): the original in-place rules, unchanged.
-          pruned = child;
-          childKept = pruneRecord(field.schema as RecordField, child as Record<string, unknown>);
-        }
-        if (!childKept && field.optional) continue;
+        const pruned = prunedRecord(field, child);
+        if (!prunedKeptField && field.optional) continue;
         out[key] = pruned;
         break;
       }
@@ -331,7 +322,7 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** The in-place rules, for records an adapter did not build as plain objects. */
+/** The in-place rules, for records an adapter did not build as plain objects (an array, a primitive). */
 function pruneRecord(record: RecordField, value: Record<string, unknown>): boolean {
   let kept = false;
   for (const name in record.fields) {
@@ -363,21 +354,46 @@ function isEmptyObject(value: unknown): boolean {
   return value === null || typeof value !== 'object' || Object.keys(value).length === 0;
 }
 
-/** Drops undefined/null/empty fields and empty optional records, and stamps spec_version. */
+/**
+ * Drops undefined/null/empty fields and empty optional records, and stamps spec_version. The top
+ * level is written out (its keys and their order are this function's own); nested records go through
+ * prunedCopy. Same rules as prunedCopy on the whole event, which the translator golden test pins.
+ */
 export function finishEvent(draft: EventDraft): CanonicalEvent {
-  const event = {
-    id: draft.id,
-    event_timestamp: draft.event_timestamp,
-    observed_timestamp: draft.observed_timestamp,
-    source: draft.source,
-    spec_version: CANONICAL_SPEC_VERSION,
-    action: draft.action,
-    actor: draft.actor,
-    entity: draft.entity,
-    context: draft.context,
-  } as Record<string, unknown>;
-  return prunedCopy(EVENT_PRUNE, event) as unknown as CanonicalEvent;
+  const event: Record<string, unknown> = {};
+  if (isKeptString(draft.id)) event.id = draft.id;
+  if (isKeptString(draft.event_timestamp)) event.event_timestamp = draft.event_timestamp;
+  if (isKeptString(draft.observed_timestamp)) event.observed_timestamp = draft.observed_timestamp;
+  if (isKeptString(draft.source)) event.source = draft.source;
+  event.spec_version = CANONICAL_SPEC_VERSION;
+  if (draft.action !== undefined && draft.action !== null) event.action = prunedRecord(ACTION_PRUNE, draft.action);
+  if (draft.actor !== undefined && draft.actor !== null) event.actor = prunedRecord(ACTOR_PRUNE, draft.actor);
+  if (draft.entity !== undefined && draft.entity !== null) {
+    const entity = prunedRecord(ENTITY_PRUNE, draft.entity);
+    if (prunedKeptField) event.entity = entity;
+  }
+  if (draft.context !== undefined && draft.context !== null) {
+    const context = prunedRecord(CONTEXT_PRUNE, draft.context);
+    if (prunedKeptField) event.context = context;
+  }
+  return event as unknown as CanonicalEvent;
 }
+
+/** A string-kind field is dropped when undefined, null or empty (whatever its type otherwise). */
+const isKeptString = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
+/** One record field of the event, pruned as prunedCopy would; sets prunedKeptField. */
+function prunedRecord(field: PruneField, value: unknown): unknown {
+  if (isPlainRecord(value)) return prunedCopy(field.record as PruneRecord, value);
+  prunedKeptField = pruneRecord(field.schema as RecordField, value as Record<string, unknown>);
+  return value;
+}
+
+const pruneFieldOf = (name: string): PruneField => EVENT_PRUNE.fields.get(name) as PruneField;
+const ACTION_PRUNE = pruneFieldOf('action');
+const ACTOR_PRUNE = pruneFieldOf('actor');
+const ENTITY_PRUNE = pruneFieldOf('entity');
+const CONTEXT_PRUNE = pruneFieldOf('context');
 
 /**
  * `key, value, key, value, …` → an object of the scalar values only (non-empty strings, finite
