@@ -86,6 +86,7 @@ export class CanonicalTranslator {
   // A batch shares one `now`: format it once.
   #lastNow = Number.NaN;
   #lastObserved = '';
+  #lastContext: AdapterContext | undefined;
 
   constructor(options: TranslatorOptions = {}) {
     this.#limits = options.limits ?? DEFAULT_EVENT_LIMITS;
@@ -127,8 +128,12 @@ export class CanonicalTranslator {
       this.#lastNow = now;
       this.#lastObserved = formatted;
     }
-    const observed = this.#lastObserved;
-    const context: AdapterContext = { now, observed, nameOverrides: this.#overrides, headers };
+    // One context per batch (same `now`) for records without headers, the usual case.
+    let context = this.#lastContext;
+    if (context === undefined || context.now !== now || context.headers !== headers) {
+      context = { now, observed: this.#lastObserved, nameOverrides: this.#overrides, headers };
+      if (headers === NO_HEADERS) this.#lastContext = context;
+    }
     const adapted = ADAPTERS[format](payload, context);
     if (adapted.kind !== 'ok') return adapted;
     const events = adapted.value;

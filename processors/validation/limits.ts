@@ -77,9 +77,20 @@ export const otlpDepthAllowance = (limits: EventLimits): number => limits.maxDep
  * translator can apply a format-specific depth limit after detection without walking twice.
  */
 export function measureStructure(root: unknown, limits: EventLimits, depthCap: number): StepResult<number> {
-  // Parallel stacks of values and their depths avoid allocating a tuple per node.
-  const values: unknown[] = [root];
-  const depths: number[] = [1];
+  const result = walkStructure(root, limits, depthCap);
+  // A rejected payload leaves the shared stacks filled: emptied, they hold none of it.
+  walkValues.length = 0;
+  walkDepths.length = 0;
+  return result;
+}
+
+function walkStructure(root: unknown, limits: EventLimits, depthCap: number): StepResult<number> {
+  // Parallel stacks of values and their depths avoid allocating a tuple per node; shared by all calls
+  // (the walk is synchronous and never re-entered), so a small event allocates no stack at all.
+  const values = walkValues;
+  const depths = walkDepths;
+  values.push(root);
+  depths.push(1);
   let deepest = 0;
   while (values.length > 0) {
     const value = values.pop();
@@ -126,6 +137,9 @@ export function measureStructure(root: unknown, limits: EventLimits, depthCap: n
   }
   return ok(deepest);
 }
+
+const walkValues: unknown[] = [];
+const walkDepths: number[] = [];
 
 export const depthExceeded = (maxDepth: number) =>
   deadLetter(TranslationStage.limits, TranslationReason.DEPTH_EXCEEDED, `nesting deeper than ${maxDepth}`);
