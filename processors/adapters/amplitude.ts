@@ -16,6 +16,7 @@ import {
   isObject,
   jsonObject,
   mapVendorName,
+  mergeJson,
   normalizeTimestamp,
   type Obj,
   pick,
@@ -47,10 +48,13 @@ function adaptOne(event: unknown, context: AdapterContext, at: string): StepResu
 
   const eventProperties = jsonObject(event.event_properties);
   const revenue = pick(event, REVENUE_FIELDS);
-  const properties: JsonObject | undefined = revenue === undefined ? eventProperties : { ...eventProperties, ...revenue };
+  const properties: JsonObject | undefined = revenue === undefined ? eventProperties : mergeJson(eventProperties, revenue);
   const userProperties = jsonObject(event.user_properties);
-  const actorDetails: JsonObject | undefined =
-    userId !== undefined && deviceId !== undefined ? { ...userProperties, device_id: deviceId } : userProperties;
+  let actorDetails = userProperties;
+  if (userId !== undefined && deviceId !== undefined) {
+    actorDetails = mergeJson(userProperties);
+    actorDetails.device_id = deviceId;
+  }
   // session_id is the session start in epoch ms; -1 means "no session".
   const session = typeof event.session_id === 'number' && event.session_id < 0 ? undefined : text(event.session_id);
   const named2 = named.name;

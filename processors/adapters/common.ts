@@ -70,6 +70,26 @@ export function omit(source: Obj, keys: ReadonlySet<string>): JsonObject | undef
   return out;
 }
 
+/**
+ * `{ ...first, ...second }` by assignment: V8 takes a slow path (microseconds) for a spread of two
+ * sources or a spread followed by more properties. Same keys, order and values as the spread for
+ * parsed JSON objects; a `__proto__` key (the limits reject them anyway) is defined, as spread would.
+ */
+export function mergeJson(first: JsonObject | undefined, second?: JsonObject | undefined): JsonObject {
+  const out: JsonObject = {};
+  if (first !== undefined) copyOwn(out, first);
+  if (second !== undefined) copyOwn(out, second);
+  return out;
+}
+
+function copyOwn(into: JsonObject, source: JsonObject): void {
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
+    if (key === '__proto__') Object.defineProperty(into, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+    else into[key] = source[key] as JsonObject[string];
+  }
+}
+
 export const ipOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' && isIP(value) !== 0 ? value : undefined);
 
 /* ------------------------------------------------------------------ timestamps */

@@ -17,6 +17,7 @@ import {
   ipOrUndefined,
   isObject,
   mapVendorName,
+  mergeJson,
   normalizeTimestamp,
   omit,
   scalarAttributes,
@@ -99,7 +100,7 @@ function adaptProfileUpdate(message: Record<string, unknown>, context: AdapterCo
   if (actorId === undefined) return adaptFailure(TranslationReason.ACTOR_MISSING, 'mixpanel profile update has no $distinct_id', `${at}$distinct_id`);
   const timestamp = message.$time === undefined ? context.observed : normalizeTimestamp(message.$time, 'auto');
   if (timestamp === undefined) return adaptFailure(TranslationReason.TIMESTAMP_INVALID, 'mixpanel $time is not epoch seconds or milliseconds', `${at}$time`);
-  const details: JsonObject = { ...jsonObject(message.$set_once), ...jsonObject(message.$set) };
+  const details: JsonObject = mergeJson(jsonObject(message.$set_once), jsonObject(message.$set));
   if (Array.isArray(message.$unset)) for (const key of message.$unset) if (typeof key === 'string' && !(key in details)) details[key] = null;
   const anonymous = actorId.startsWith('$device:');
   return ok(

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deterministicUuid, eventId, uuidV5, isoFromText, isoFromUnixNano, normalizeTimestamp } from '../../../processors/adapters/common.js';
+import type { JsonObject } from '../../../schemas/canonical-event.js';
+import { deterministicUuid, eventId, mergeJson, uuidV5, isoFromText, isoFromUnixNano, normalizeTimestamp } from '../../../processors/adapters/common.js';
 
 describe('timestamp normalization', () => {
   it.each([
@@ -70,5 +72,28 @@ describe('event ids', () => {
     const a = eventId('otel', undefined);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4/);
     expect(eventId('otel', '')).not.toBe(a);
+  });
+});
+
+describe('mergeJson', () => {
+  it('equals a spread of both objects: keys, order (integer keys first), values, overwrites in place', () => {
+    const object = fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.nat(20).map(String)), fc.jsonValue({ maxDepth: 1 })) as fc.Arbitrary<JsonObject>;
+    fc.assert(
+      fc.property(fc.option(object, { nil: undefined }), fc.option(object, { nil: undefined }), (first, second) => {
+        const merged = mergeJson(first, second);
+        const spread = { ...first, ...second };
+        expect(Object.keys(merged)).toEqual(Object.keys(spread));
+        expect(merged).toStrictEqual(spread);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('defines an own "__proto__" key like a spread, never sets the prototype', () => {
+    const first = JSON.parse('{"a":1,"__proto__":{"polluted":true}}') as JsonObject;
+    const merged = mergeJson(first, { b: 2 });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(Object.keys({ ...first, b: 2 }));
+    expect((merged as { polluted?: unknown }).polluted).toBeUndefined();
   });
 });
