@@ -90,7 +90,19 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
   return keys;
 }
 
-export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Promise<{ invariants: ChaosInvariants; details: ChaosDetails }> {
+/** What the raw topic says should be on the canonical topic, against what is there (see the file comment). */
+export interface CanonicalMeasure {
+  readonly eventsIn: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly deadLettersExpected: number;
+  readonly canonicalExpected: number;
+  readonly canonicalRecords: number;
+  readonly distinctIds: ReadonlySet<string>;
+  readonly events: readonly CanonicalEvent[];
+}
+
+export async function measureCanonical(config: QuintetConfig, kafka: Kafka): Promise<CanonicalMeasure> {
   const topics = config.topics;
   const translator = new CanonicalTranslator({ limits: config.limits });
   const expected = new Map<string, number>();
@@ -131,6 +143,21 @@ export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Pr
   let duplicates = 0;
   for (const [id, n] of expected) lost += Math.max(0, n - (found.get(id) ?? 0));
   for (const [id, n] of found) duplicates += Math.max(0, n - (expected.get(id) ?? 0));
+  return {
+    eventsIn,
+    lost,
+    duplicates,
+    deadLettersExpected,
+    canonicalExpected: [...expected.values()].reduce((a, b) => a + b, 0),
+    canonicalRecords: canonical.records,
+    distinctIds,
+    events,
+  };
+}
+
+export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Promise<{ invariants: ChaosInvariants; details: ChaosDetails }> {
+  const topics = config.topics;
+  const { eventsIn, lost, duplicates, deadLettersExpected, canonicalExpected, canonicalRecords, distinctIds, events } = await measureCanonical(config, kafka);
   // The erasure topic is not written by the chaos workload: every canonical event comes from a raw record.
 
   const deadLetters = (await readTopicToEnd(kafka, topics.deadLetter, () => undefined)).records;
@@ -182,14 +209,14 @@ export async function measureInvariants(config: QuintetConfig, kafka: Kafka): Pr
         events_in: eventsIn,
         events_lost: lost,
         canonical_duplicates: duplicates,
-        chains_verified: verification.intact && verification.breaks.length === 0 && verification.truncation_checked && verification.records === canonical.records,
+        chains_verified: verification.intact && verification.breaks.length === 0 && verification.truncation_checked && verification.records === canonicalRecords,
         clickhouse_count_delta: clickhouseRows - distinctCanonical,
         inbox_duplicates: inboxDuplicates,
         notification_count_errors: notificationErrors,
       },
       details: {
-        canonical_expected: [...expected.values()].reduce((a, b) => a + b, 0),
-        canonical_records: canonical.records,
+        canonical_expected: canonicalExpected,
+        canonical_records: canonicalRecords,
         dead_letters_expected: deadLettersExpected,
         dead_letters: deadLetters,
         chain_records_verified: verification.partitions.reduce((n, p) => n + p.verified_through + 1, 0),

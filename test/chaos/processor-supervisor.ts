@@ -84,6 +84,11 @@ export class ProcessorSupervisor {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /** The current process's id (it changes at every restart). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** SIGKILL of the current process (the supervisor restarts it); false when none was running. */
   async kill(): Promise<boolean> {
     if (!this.running || this.#child === undefined) return false;

@@ -8,7 +8,10 @@
  * the process exits 1 when one fails. See docs/chaos.md.
  *
  * Options: --short (CI), --events N, --kills N, --seed N, --clickhouse-stop-s N, --no-broker-restart,
- * --guarantee exactly_once|at_least_once, --commit-interval-ms N, --self-check (test/chaos/self-check.ts), --keep (leave the private stack running), --out FILE.
+ * --guarantee exactly_once|at_least_once, --commit-interval-ms N, --kill-mode random|commit-window|mixed
+ * (test/chaos/commit-window.ts), --self-check (test/chaos/self-check.ts, then the at-least-once negative
+ * control of test/chaos/negative-control.ts), --no-negative-control, --keep (leave the private stack
+ * running), --out FILE.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,16 +20,24 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import type { Message, Producer } from 'kafkajs';
 import { createKafkaClient } from '../../connectors/kafka/client.js';
 import { loadConfig } from '../../core/config.js';
-import { generateWorkload } from '../../workload/generator.js';
+import { CommitWindowKiller, KILL_MODES, type KillMode, type KillRecord } from './commit-window.js';
 import { failedInvariants, measureInvariants, type ChaosDetails, type ChaosInvariants } from './invariants.js';
-import { PrivateStack, ROOT } from './private-stack.js';
+import { runNegativeControl, type NegativeControlResult } from './negative-control.js';
+import { PRIVATE_PORTS, PrivateStack, ROOT } from './private-stack.js';
 import { ProcessorSupervisor } from './processor-supervisor.js';
+import { produceSteadily, workloadMessages } from './produce.js';
 import { selfCheck } from './self-check.js';
 
 const TOPOLOGIES = ['ingest', 'feeds', 'likes', 'analytics'] as const;
+/**
+ * Topologies whose output includes Kafka topics, so that a commit window can be seen. analytics writes
+ * only to ClickHouse: its kills stay at random moments.
+ */
+const WINDOW_WATCHABLE = new Set<string>(['ingest', 'feeds', 'likes']);
+/** How long a commit-window kill waits for its window before it kills anyway. */
+const WINDOW_TIMEOUT_MS = 20_000;
 
 const { values: options } = parseArgs({
   options: {
@@ -40,6 +51,11 @@ const { values: options } = parseArgs({
     guarantee: { type: 'string', default: 'exactly_once' },
     // Longer commit intervals widen the window in which a kill leaves processed but uncommitted input.
     'commit-interval-ms': { type: 'string', default: '200' },
+    // commit-window: every kill of a topology with Kafka outputs waits for the moment its output is ahead
+    // of its committed offsets (the only moment at which at-least-once and exactly-once differ); mixed:
+    // every other round of kills does, the others hit at random moments (start-up, restore, idle).
+    'kill-mode': { type: 'string', default: 'mixed' },
+    'no-negative-control': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'self-check': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results/chaos.json') },
@@ -47,6 +63,9 @@ const { values: options } = parseArgs({
 });
 
 const short = options.short === true;
+if (!(KILL_MODES as readonly string[]).includes(options['kill-mode'] as string)) throw new Error(`--kill-mode must be one of ${KILL_MODES.join(', ')}`);
+if (options.guarantee !== 'exactly_once' && options.guarantee !== 'at_least_once') throw new Error('--guarantee must be exactly_once or at_least_once');
+const killMode = options['kill-mode'] as KillMode;
 const plan = {
   mode: short ? 'short' : 'long',
   // Events stay inside one hour of event time (250 ms apart from 09:00): no like can be late for its window.
@@ -58,53 +77,21 @@ const plan = {
   brokerRestart: options['no-broker-restart'] !== true,
   drainSeconds: short ? 150 : 300,
 };
+/** The negative control of --self-check: ingest alone under at_least_once, killed in commit windows. */
+const negativeControlPlan = { events: 600, produceSeconds: 30, kills: 3, seed: plan.seed + 1, drainSeconds: 60 };
 
 const log = (message: string): void => void process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const run = promisify(execFile);
 
-function runEnvironment(stack: PrivateStack, name: string, dataDir: string): NodeJS.ProcessEnv {
+function runEnvironment(stack: PrivateStack, name: string, dataDir: string, guarantee = options.guarantee as string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...stack.quintetEnv,
     ...privateDeploymentEnv(name, { partitions: 3, dataDir, clickhouseDatabase: name.replace(/[^A-Za-z0-9_]/g, '_') }),
-    QUINTET_PROCESSING_GUARANTEE: options.guarantee as string,
+    QUINTET_PROCESSING_GUARANTEE: guarantee,
     QUINTET_COMMIT_INTERVAL_MS: options['commit-interval-ms'] as string,
   };
-}
-
-/** Sends the workload at a steady rate; a failed send (broker restarting) is retried with a fresh producer. */
-async function produceSteadily(env: NodeJS.ProcessEnv, messages: readonly Message[], seconds: number, counters: { acked: number; resends: number }): Promise<void> {
-  const config = loadConfig({ env });
-  const kafka = createKafkaClient(config, { clientIdSuffix: 'chaos-producer' });
-  const tickMs = 250;
-  const perTick = Math.max(1, Math.ceil(messages.length / ((seconds * 1_000) / tickMs)));
-  let producer: Producer | undefined;
-  const started = Date.now();
-  for (let i = 0; i < messages.length; i += perTick) {
-    const batch = messages.slice(i, i + perTick);
-    for (;;) {
-      try {
-        if (producer === undefined) {
-          producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-          await producer.connect();
-        }
-        await producer.send({ topic: config.topics.raw, acks: -1, messages: [...batch] });
-        counters.acked += batch.length;
-        break;
-      } catch {
-        // The batch may or may not have landed: resending can duplicate raw records, which the
-        // invariants count on both sides (a duplicate raw record is not a canonical duplicate).
-        counters.resends += 1;
-        await producer?.disconnect().catch(() => undefined);
-        producer = undefined;
-        await sleep(1_000);
-      }
-    }
-    const due = started + ((i + perTick) / perTick) * tickMs;
-    if (due > Date.now()) await sleep(due - Date.now());
-  }
-  await producer?.disconnect().catch(() => undefined);
 }
 
 async function main(): Promise<number> {
@@ -112,7 +99,7 @@ async function main(): Promise<number> {
   const name = `chaos-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const logDir = join(stack.stateDir, 'logs', name);
   const dataDir = join(stack.stateDir, 'data', name);
-  log(`${plan.mode} run ${name}: ${plan.events} events over ${plan.produceSeconds}s, ${plan.kills} kills, seed ${plan.seed}`);
+  log(`${plan.mode} run ${name} (${options.guarantee as string}): ${plan.events} events over ${plan.produceSeconds}s, ${plan.kills} kills (${killMode}), seed ${plan.seed}`);
 
   // A fresh private stack: its Kafka storage is formatted anew, so nothing of an earlier run remains.
   await stack.command('down').catch(() => undefined);
@@ -125,19 +112,14 @@ async function main(): Promise<number> {
   const registry = await fetch(`${config.schemaRegistry.url}/subjects`).catch(() => undefined);
   if (registry?.ok !== true) throw new Error(`the schema registry at ${config.schemaRegistry.url} does not answer: start the shared stack (bash deploy/local/stack up registry)`);
 
-  const quintet = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 });
-  await quintet('topics', 'create');
-  await quintet('migrate');
+  const quintetWith = (commandEnv: NodeJS.ProcessEnv, ...args: string[]) => run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, env: commandEnv, maxBuffer: 16 * 1024 * 1024 });
+  await quintetWith(env, 'topics', 'create');
+  await quintetWith(env, 'migrate');
 
   const processors = TOPOLOGIES.map((topology) => new ProcessorSupervisor(topology, env, logDir));
   for (const processor of processors) processor.start();
 
-  const workload = generateWorkload({ events: plan.events, seed: plan.seed });
-  const messages: Message[] = workload.events.map((event) => ({
-    value: event.value,
-    ...(event.key === undefined ? {} : { key: event.key }),
-    ...(event.headers === undefined ? {} : { headers: { ...event.headers } }),
-  }));
+  const messages = workloadMessages(plan.events, plan.seed);
   const counters = { acked: 0, resends: 0 };
   const restarts = { broker: 0, redis: 0, clickhouse: 0 };
   const started = Date.now();
@@ -147,15 +129,33 @@ async function main(): Promise<number> {
   const windowMs = plan.produceSeconds * 1_000;
   const killTimes = Array.from({ length: plan.kills }, () => 3_000 + Math.random() * (windowMs - 3_000)).sort((a, b) => a - b);
   const firstVictim = Math.floor(Math.random() * processors.length);
+  const killer = new CommitWindowKiller({ host: '127.0.0.1', port: PRIVATE_PORTS.kafka }, createKafkaClient(config, { clientIdSuffix: 'chaos-window' }));
+  const killLog: KillRecord[] = [];
   const killing = (async () => {
     for (const [n, at] of killTimes.entries()) {
       await sleep(Math.max(0, started + at - Date.now()));
       const victim = processors[(firstVictim + n) % processors.length] as ProcessorSupervisor;
-      // A processor still inside its restart delay is hit at its next start instead of being skipped.
-      while (!(await victim.kill())) await sleep(200);
-      log(`SIGKILL ${victim.topology} (${n + 1}/${plan.kills})`);
+      const round = Math.floor(n / processors.length);
+      const inWindow = WINDOW_WATCHABLE.has(victim.topology) && (killMode === 'commit-window' || (killMode === 'mixed' && round % 2 === 0));
+      const at_s = Math.round((Date.now() - started) / 100) / 10;
+      if (inWindow) {
+        const target = {
+          groupId: `${name}-${victim.topology}`,
+          outputTopics: victim.topology === 'ingest' ? [config.topics.canonical] : [],
+          internalTopicPrefix: `${name}-${victim.topology}-`,
+        };
+        const kill = await killer.kill(victim, target, WINDOW_TIMEOUT_MS);
+        killLog.push({ topology: victim.topology, mode: 'commit-window', at_s, ...kill });
+        const how = kill.window_seen === true ? `in a commit window after ${kill.hunted_ms} ms (${kill.confirmed === true ? 'confirmed' : 'not confirmed'}, ≥${kill.output_records_ahead} output records ahead)` : `without a window after ${kill.hunted_ms} ms`;
+        log(`SIGKILL ${victim.topology} (${n + 1}/${plan.kills}) ${how}`);
+      } else {
+        // A processor still inside its restart delay is hit at its next start instead of being skipped.
+        while (!(await victim.kill())) await sleep(200);
+        killLog.push({ topology: victim.topology, mode: 'random', at_s });
+        log(`SIGKILL ${victim.topology} (${n + 1}/${plan.kills})`);
+      }
     }
-  })();
+  })().finally(() => killer.close());
 
   const disrupting = (async () => {
     if (plan.brokerRestart) {
@@ -181,6 +181,7 @@ async function main(): Promise<number> {
   let details: ChaosDetails | undefined;
   let failed: string[] = [];
   let selfChecked: { detected: string[]; missed: string[] } | undefined;
+  let negativeControl: NegativeControlResult | undefined;
   try {
     await Promise.all([producing, killing, disrupting]);
     log(`workload sent (${counters.acked} acknowledged, ${counters.resends} resent batches); draining`);
@@ -204,6 +205,21 @@ async function main(): Promise<number> {
       selfChecked = await selfCheck(config, createKafkaClient(config, { clientIdSuffix: 'chaos-self-check' })).catch((error: unknown) => ({ detected: [], missed: [`self-check failed: ${(error as Error).message}`] }));
       log(`self-check: planted faults detected: ${selfChecked.detected.join(', ') || 'none'}; missed: ${selfChecked.missed.join(', ') || 'none'}`);
       if (selfChecked.missed.length > 0) failed = [...failed, ...selfChecked.missed.map((name) => `self-check missed ${name}`)];
+      if (options['no-negative-control'] !== true) {
+        negativeControl = await runNegativeControl(negativeControlPlan, {
+          name,
+          stateDir: stack.stateDir,
+          environment: (controlName, controlDataDir, guarantee) => runEnvironment(stack, controlName, controlDataDir, guarantee),
+          quintet: quintetWith,
+          log,
+        }).catch((error: unknown) => ({ failed_as_expected: false, reason: `negative control could not run: ${(error as Error).message}` }) as NegativeControlResult);
+        log(
+          negativeControl.failed_as_expected
+            ? `negative control failed as it must: ${negativeControl.canonical_duplicates} canonical duplicates, ${negativeControl.chain_breaks} chain breaks after ${negativeControl.confirmed_window_kills} confirmed commit-window kills under at_least_once`
+            : `negative control did NOT fail: ${negativeControl.reason ?? 'unknown'}`,
+        );
+        if (!negativeControl.failed_as_expected) failed = [...failed, `negative control: ${negativeControl.reason ?? 'did not fail'}`];
+      }
     }
     await fetch(`${config.schemaRegistry.url}/subjects/${encodeURIComponent(`${config.topics.canonical}-value`)}`, { method: 'DELETE' })
       .then(() => fetch(`${config.schemaRegistry.url}/subjects/${encodeURIComponent(`${config.topics.canonical}-value`)}?permanent=true`, { method: 'DELETE' }))
@@ -221,11 +237,20 @@ async function main(): Promise<number> {
     seed: plan.seed,
     seconds: Math.round((Date.now() - started) / 1_000),
     kills: processors.reduce((n, p) => n + p.kills, 0),
+    kill_mode: killMode,
+    commit_window_kills: {
+      attempted: killLog.filter((k) => k.mode === 'commit-window').length,
+      window_seen: killLog.filter((k) => k.window_seen === true).length,
+      confirmed: killLog.filter((k) => k.confirmed === true).length,
+      confirmed_ingest: killLog.filter((k) => k.confirmed === true && k.topology === 'ingest').length,
+    },
     restarts: restarts.broker + restarts.redis + restarts.clickhouse,
     ...(invariants ?? {}),
     passed: failed.length === 0,
     failed,
     ...(selfChecked === undefined ? {} : { self_check: selfChecked }),
+    ...(negativeControl === undefined ? {} : { negative_control: negativeControl }),
+    kill_log: killLog,
     disruptions: { broker_restarts: restarts.broker, redis_restarts: restarts.redis, clickhouse_stops: restarts.clickhouse, clickhouse_stop_seconds: plan.clickhouseStopSeconds },
     processors: Object.fromEntries(processors.map((p) => [p.topology, { kills: p.kills, restarts: p.restarts, self_exits: p.selfExits, hung_after_failure: p.hungAfterFailure }])),
     producer: { generated: plan.events, acknowledged: counters.acked, resent_batches: counters.resends },
