@@ -16,6 +16,7 @@ import {
   isObject,
   jsonObject,
   mapVendorName,
+  namedSource,
   mergeJson,
   normalizeTimestamp,
   type Obj,
@@ -95,5 +96,5 @@ function adaptOne(event: unknown, context: AdapterContext, at: string): StepResu
 /** `amplitude/<platform>` (matrix: app_version, platform identify the producer). */
 function sourceOf(event: Obj): string {
   const platform = text(event.platform);
-  return platform === undefined ? 'amplitude' : `amplitude/${encodeURIComponent(platform)}`;
+  return platform === undefined ? 'amplitude' : namedSource('amplitude', platform);
 }

@@ -92,6 +92,29 @@ function copyOwn(into: JsonObject, source: JsonObject): void {
 
 export const ipOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' && isIP(value) !== 0 ? value : undefined);
 
+/**
+ * `<format>/<name, URI-encoded>`, the source of formats that name the producing library or app.
+ * Remembered (bounded): names repeat, and one string per name also lets the schema check's memo
+ * of sources hit without hashing a new string.
+ */
+export function namedSource(format: SourceFormat, name: string): string {
+  let byName = namedSources.get(format);
+  if (byName === undefined) namedSources.set(format, (byName = new Map()));
+  let source = byName.get(name);
+  if (source === undefined) {
+    // A lone surrogate (a JSON `\ud800` escape) would make encodeURIComponent throw: it becomes U+FFFD.
+    source = `${format}/${encodeURIComponent(toWellFormed(name))}`;
+    if (byName.size >= NAMED_SOURCES_MAX) byName.clear();
+    byName.set(name, source);
+  }
+  return source;
+}
+const namedSources = new Map<SourceFormat, Map<string, string>>();
+
+/** String.prototype.toWellFormed (ES2024; Node 20 has it, the ES2023 lib types do not). */
+export const toWellFormed = (text: string): string => (text as unknown as { toWellFormed(): string }).toWellFormed();
+const NAMED_SOURCES_MAX = 1024;
+
 /* ------------------------------------------------------------------ timestamps */
 
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -369,9 +392,11 @@ function pruneRecord(record: RecordField, value: Record<string, unknown>): boole
   return kept;
 }
 
-/** Cheaper than a for-in: adapters build free-form objects with jsonObject()/scalarAttributes(), and most are non-empty. */
+/** No own enumerable key (as Object.keys(value).length === 0, without allocating the key array). */
 function isEmptyObject(value: unknown): boolean {
-  return value === null || typeof value !== 'object' || Object.keys(value).length === 0;
+  if (value === null || typeof value !== 'object') return true;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   mapVendorName,
   type Obj,
   text,
+  toWellFormed,
 } from './common.js';
 
 /** Attribute keys the mapping consumes (semantic conventions first, then Quintet's own). */
@@ -97,7 +98,7 @@ export function hexId(value: unknown, bytes: number): string | undefined {
   return /^0+$/.test(hex) ? '' : hex;
 }
 
-const safeSource = (name: string): string => (/^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/.test(name) ? name : encodeURIComponent(name));
+const safeSource = (name: string): string => (/^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/.test(name) ? name : encodeURIComponent(toWellFormed(name)));
 
 export function adaptOtel(payload: unknown, context: AdapterContext): StepResult<CanonicalEvent[]> {
   if (!isObject(payload) || !Array.isArray(payload.resourceLogs)) return formatMismatch('otel', 'expected OTLP/JSON {"resourceLogs": [...]}');

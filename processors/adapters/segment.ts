@@ -16,6 +16,7 @@ import {
   isObject,
   jsonObject,
   mapVendorName,
+  namedSource,
   normalizeTimestamp,
   type Obj,
   scalarAttributes,
@@ -122,7 +123,7 @@ function withPageName(message: Obj): unknown {
 /** `segment/<app or library name>`: Segment does not name the producing service otherwise. */
 function sourceOf(app: Obj, library: Obj): string {
   const name = text(app.namespace) ?? text(app.name) ?? text(library.name);
-  return name === undefined ? 'segment' : `segment/${encodeURIComponent(name)}`;
+  return name === undefined ? 'segment' : namedSource('segment', name);
 }
 
 /**

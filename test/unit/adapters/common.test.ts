@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../../schemas/canonical-event.js';
-import { deterministicUuid, eventId, mergeJson, uuidV5, isoFromText, isoFromUnixNano, normalizeTimestamp } from '../../../processors/adapters/common.js';
+import { deterministicUuid, eventId, mergeJson, namedSource, uuidV5, isoFromText, isoFromUnixNano, normalizeTimestamp } from '../../../processors/adapters/common.js';
 
 describe('timestamp normalization', () => {
   it.each([
@@ -95,5 +95,13 @@ describe('mergeJson', () => {
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect(Object.keys(merged)).toEqual(Object.keys({ ...first, b: 2 }));
     expect((merged as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
+
+describe('namedSource', () => {
+  it('URI-encodes the name; a lone surrogate becomes U+FFFD instead of throwing', () => {
+    expect(namedSource('segment', 'analytics.js')).toBe('segment/analytics.js');
+    expect(namedSource('segment', 'my app')).toBe('segment/my%20app');
+    expect(namedSource('mixpanel', 'a\ud800')).toBe('mixpanel/a%EF%BF%BD');
   });
 });

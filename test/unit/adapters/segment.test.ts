@@ -87,4 +87,9 @@ describe('Segment adapter', () => {
     const result = rejection({ batch: [segmentTrack, { ...segmentTrack, timestamp: 'nope' }] }, 'segment');
     expect(result).toMatchObject({ code: 'TIMESTAMP_INVALID', path: 'batch[1].timestamp' });
   });
+
+  it('a library name with a lone surrogate (a JSON escape) gives a U+FFFD source instead of throwing', () => {
+    const event = one('{"type":"track","event":"Course Clicked","userId":"u","context":{"library":{"name":"js\\ud800"}}}');
+    expect(event.source).toBe('segment/js%EF%BF%BD');
+  });
 });
