@@ -1,6 +1,10 @@
 /**
  * A bounded least-recently-used map with an optional time to live, on the insertion order of `Map`
  * (delete + set moves a key to the most-recent end; the first key is the least recent).
+ *
+ * Expired entries are also evicted from the least-recent end as new ones come in, so the cache holds
+ * at most the keys used within the time to live, not `capacity` keys once it has seen that many: a
+ * stream of ever-new subjects (anonymous ids, devices) must not fill memory up to the capacity.
  */
 export class LruCache<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
@@ -32,12 +36,25 @@ export class LruCache<K, V> {
 
   set(key: K, value: V): void {
     if (this.#capacity === 0) return;
+    const now = this.#now();
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: this.#now() + this.#ttlMs });
+    this.#evictExpired(now);
+    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs });
     while (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
       this.#entries.delete(oldest.value);
+    }
+  }
+
+  /**
+   * Drops expired entries from the least-recent end, up to the first live one. An entry is set before
+   * its last use, so one unused for longer than the time to live is always expired: these go first.
+   */
+  #evictExpired(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt > now) return;
+      this.#entries.delete(key);
     }
   }
 
