@@ -73,23 +73,25 @@ export class CommitWindowKiller {
   }
 
   /**
-   * Waits for the window and kills `victim` in it; without a window within `timeoutMs` (processor idle,
-   * still restoring, broker down), kills it anyway and says so. Resolves once the kill was delivered.
+   * Waits for the window and kills `victim` in it; without a window by `deadline` (epoch ms: the end of
+   * the workload, after which no output flows; meanwhile the processor may be idle, restoring, or
+   * waiting for a restarted broker), kills it anyway and says so. Resolves once the kill was delivered.
    */
-  async kill(victim: ProcessorSupervisor, target: CommitWindowTarget, timeoutMs: number): Promise<Omit<KillRecord, 'at_s' | 'topology' | 'mode'>> {
+  async kill(victim: ProcessorSupervisor, target: CommitWindowTarget, deadline: number): Promise<Omit<KillRecord, 'at_s' | 'topology' | 'mode'>> {
     const started = Date.now();
-    let partitions: Map<string, number[]> = new Map();
-    try {
-      partitions = await this.#outputPartitions(target);
-    } catch {
-      // Broker restarting: fall through to the plain kill below after the time-out.
+    let partitions: Map<string, number[]> | undefined;
+    while (partitions === undefined && Date.now() < deadline) {
+      // The broker may be restarting (no answer, or metadata without the topics yet): ask again.
+      const found = await this.#outputPartitions(target).catch(() => undefined);
+      if (found !== undefined && found.size > 0) partitions = found;
+      else await sleep(500);
     }
     let polls = 0;
-    if (partitions.size > 0) {
+    if (partitions !== undefined && partitions.size > 0) {
       let previous: { ends: PartitionOffsets; committed: PartitionOffsets; pid: number | undefined } | undefined;
       /** Output end offsets when the committed offsets were last seen to move. */
       let endsAtLastCommit: bigint | undefined;
-      while (Date.now() - started < timeoutMs) {
+      while (Date.now() < deadline) {
         if (!victim.running) {
           previous = undefined;
           await sleep(50);

@@ -74,12 +74,13 @@ export async function runNegativeControl(plan: NegativeControlPlan, deps: Negati
     ingest.start();
     const counters = { acked: 0, resends: 0 };
     const producing = produceSteadily(env, workloadMessages(plan.events, plan.seed), plan.produceSeconds, counters);
+    const productionEnd = Date.now() + plan.produceSeconds * 1_000;
     const target = { groupId: `${name}-ingest`, outputTopics: [config.topics.canonical], internalTopicPrefix: `${name}-ingest-` };
     const killing = (async () => {
       // The first kill waits for the process to be up and working; each later one for its restart.
       for (let n = 0; n < plan.kills; n += 1) {
         const at = Date.now();
-        const kill = await killer.kill(ingest, target, 40_000);
+        const kill = await killer.kill(ingest, target, productionEnd);
         kills.push({ topology: 'ingest', mode: 'commit-window', at_s: Math.round((at - started) / 100) / 10, ...kill });
         deps.log(`negative control: SIGKILL ingest (${n + 1}/${plan.kills}) ${kill.window_seen === true ? `in a commit window (${kill.confirmed === true ? 'confirmed' : 'not confirmed'}, ≥${kill.output_records_ahead} records ahead)` : 'without a window (time-out)'}`);
       }
