@@ -10,7 +10,7 @@
  */
 import avro from 'avsc';
 import { SchemaRegistryError } from './errors.js';
-import { decodeWireFrame, encodeWireFrame } from './wire-format.js';
+import { decodeWireFrame, MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire-format.js';
 
 /** Where writer schemas come from: SchemaRegistryConnection (or anything that resolves an id). */
 export interface WriterSchemaSource {
@@ -129,10 +129,22 @@ export class ConfluentAvroCodec<T = unknown> {
   }
 }
 
+/**
+ * Frame and body written into one scratch buffer, then copied into a pooled buffer of the exact size:
+ * one small allocation per record, where `toBuffer` + framing made a zero-filled unpooled body and a frame.
+ * Encoding is synchronous, so one scratch buffer serves every codec; it grows for a larger value.
+ */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
 function encodeWith(type: avro.Type, schemaId: number, value: unknown): Buffer {
-  let body: Buffer;
+  let end: number;
   try {
-    body = type.toBuffer(value);
+    end = encodeFramed(type, schemaId, value);
+    if (end < 0) {
+      // avsc returns minus the missing byte count when the buffer is too small.
+      scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
+      end = encodeFramed(type, schemaId, value);
+    }
   } catch {
     // avsc's message quotes the offending value (maybe PII): report field paths only.
     const paths: string[] = [];
@@ -142,5 +154,13 @@ function encodeWith(type: avro.Type, schemaId: number, value: unknown): Buffer {
       details: { schemaId, paths },
     });
   }
-  return encodeWireFrame(schemaId, body);
+  const frame = Buffer.allocUnsafe(end);
+  scratch.copy(frame, 0, 0, end);
+  return frame;
+}
+
+function encodeFramed(type: avro.Type, schemaId: number, value: unknown): number {
+  scratch[0] = MAGIC_BYTE;
+  scratch.writeUInt32BE(schemaId, 1);
+  return type.encode(value, scratch, WIRE_HEADER_BYTES);
 }
