@@ -16,7 +16,11 @@
  * - `analytics.insert_format.*`: encoding + insert of the same rows in each format (RowBinary,
  *   TabSeparated, JSONEachRow), rotating order; JSONCompactEachRow is not measured because 18.16 does
  *   not read it.
- * - `analytics.stage.*`: CPU-only costs of each step, to see where the time goes;
+ * - `analytics.{projection,shipped}_pipeline.rows_per_cpu_s`: the same rounds per CPU second of this
+ *   process, i.e. the Node side's cost without waiting for ClickHouse.
+ * - `analytics.server_ingest.*`: ClickHouse's insert alone (bodies encoded beforehand) into `events`
+ *   with its materialized views and into a copy without them: the ceiling of the whole path.
+ * - `analytics.stage.*`: rows per CPU second of each step, to see where the time goes;
  *   `analytics.stage.transcode_row_binary` (Avro → RowBinary rows, one pass) beside
  *   `analytics.stage.projection_chain_row_binary` (projection decode → row → RowBinary) on the same records.
  * - `analytics.dashboard.<name>.latency_ms`: each dashboard over the one million events.
@@ -104,8 +108,15 @@ async function dropDatabase(server: ClickHouseServer): Promise<void> {
   await server.close();
 }
 
+interface PathRate {
+  /** Rows per wall-clock second, ClickHouse's acknowledgement included. */
+  readonly rowsPerSecond: number;
+  /** Rows per CPU second of this process (the topology's own cost; the server's is not in it). */
+  readonly rowsPerCpuSecond: number;
+}
+
 /** Rows/s of the records through the analytics topology into `server`, with a commit every second. */
-async function throughTopology(server: ClickHouseServer, records: readonly ConsumedRecord[], variant: PathVariant): Promise<number> {
+async function throughTopology(server: ClickHouseServer, records: readonly ConsumedRecord[], variant: PathVariant): Promise<PathRate> {
   const topology = buildAnalyticsTopology({
     canonicalTopic: TOPIC,
     keySerde: Serdes.String() as Serde<unknown>,
@@ -116,6 +127,7 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
   const task = new StreamTask(topology, { applicationId: 'quintet-bench-analytics', subtopology: 0, partition: 0, collector: { send: () => undefined } });
   await task.initialize();
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let committed = started;
   for (let i = 0; i < records.length; i += FETCH_RECORDS) {
     await task.process(records.slice(i, i + FETCH_RECORDS));
@@ -126,8 +138,9 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
   }
   await task.flush();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   await task.close();
-  return records.length / seconds;
+  return { rowsPerSecond: records.length / seconds, rowsPerCpuSecond: records.length / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /**
@@ -193,10 +206,12 @@ async function stageCosts(
   // The first record of a schema id fetches the writer schema; every later one decodes synchronously.
   for (const serde of [serdes.full, serdes.projection, serdes.transcoder]) await serde.deserialize(TOPIC, first.value, first.headers);
   const samples = new Map<string, number[]>();
+  // CPU time of this process, not wall time: other work on the shared machine does not count.
   const time = <T>(name: string, work: () => T): T => {
-    const started = performance.now();
+    const started = process.cpuUsage();
     const result = work();
-    const rate = records.length / ((performance.now() - started) / 1000);
+    const used = process.cpuUsage(started);
+    const rate = records.length / ((used.user + used.system) / 1e6);
     samples.set(name, [...(samples.get(name) ?? []), rate]);
     return result;
   };
@@ -232,13 +247,45 @@ async function stageCosts(
   }
   // The comparison means something only if both produce the same insert body.
   if (bodies.chain === undefined || bodies.transcoded === undefined || !bodies.chain.equals(bodies.transcoded)) throw new Error('transcoded RowBinary differs from the projection chain');
-  const figures = [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `CPU only, ${records.length} records` }));
+  const figures = [...samples].map(([name, values]) => summarize(`analytics.stage.${name}.rows_per_s`, 'rows/s', values, { notes: `rows per CPU second of this process (no I/O), ${records.length} records` }));
   const chainFigure = figures.find((f) => f.name === 'analytics.stage.projection_chain_row_binary.rows_per_s') as Figure;
   return figures.map((figure) =>
     figure.name === 'analytics.stage.transcode_row_binary.rows_per_s'
       ? { ...figure, notes: `${figure.notes ?? ''}; Avro → RowBinary in one pass, byte-identical to the chain (checked)`, baseline: { name: chainFigure.name, value: chainFigure.value }, ratio: figure.value / chainFigure.value }
       : figure,
   );
+}
+
+/**
+ * ClickHouse's own insert cost: the same RowBinary bodies (encoded beforehand) into `events` with its two
+ * materialized views, into a copy without views, rotating order. The shipped path cannot be faster
+ * than the first figure, whatever the client does.
+ */
+async function serverIngest(server: ClickHouseServer, records: readonly ConsumedRecord[], serde: Serde<CanonicalEnvelopeValue>, rounds: number): Promise<Figure[]> {
+  const rows: AnalyticsRow[] = [];
+  for (const record of records) {
+    const value = await serde.deserialize(TOPIC, record.value, record.headers);
+    const row = toAnalyticsRow(value.event, { partition: record.partition, offset: record.offset });
+    if (row.kind === 'ok') rows.push(row.value);
+  }
+  const bodies: Buffer[][] = [];
+  for (let at = 0; at < rows.length; at += 50_000) bodies.push(rows.slice(at, at + 50_000).map((row) => encodeRowBinary([row])));
+  await server.command('CREATE TABLE IF NOT EXISTS events_without_views AS events');
+  const tables = ['events', 'events_without_views'] as const;
+  const samples = { events: [] as number[], events_without_views: [] as number[] };
+  for (let round = 0; round < rounds; round += 1) {
+    for (let i = 0; i < tables.length; i += 1) {
+      const table = tables[(round + i) % tables.length] as (typeof tables)[number];
+      const writer = new ClickHouseEventWriter(server, table).rowBinaryWriter() as BatchWriter<Buffer>;
+      const started = performance.now();
+      for (const body of bodies) await writer.write(body);
+      samples[table].push(rows.length / ((performance.now() - started) / 1000));
+    }
+  }
+  await server.command('TRUNCATE TABLE events_without_views');
+  const withViews = summarize('analytics.server_ingest.events.rows_per_s', 'rows/s', samples.events, { notes: `insert only (bodies encoded beforehand), ${rows.length} rows in 50k batches, into events and its 2 materialized views` });
+  const withoutViews = summarize('analytics.server_ingest.events_without_views.rows_per_s', 'rows/s', samples.events_without_views, { notes: 'same bodies and rounds, into a copy of events without materialized views' });
+  return [withoutViews, { ...withViews, baseline: { name: withoutViews.name, value: withoutViews.value }, ratio: withViews.value / withoutViews.value }];
 }
 
 const SNAKE: Record<InsertFormat, string> = { RowBinary: 'row_binary', TabSeparated: 'tab_separated', JSONEachRow: 'json_each_row' };
@@ -286,10 +333,11 @@ export const suite: BenchSuite = {
 
     const server = await freshDatabase(base, 'quintet_bench_analytics');
     try {
-      const main = await throughTopology(server, records, variants.shipped);
+      const main = (await throughTopology(server, records, variants.shipped)).rowsPerSecond;
       // Side by side, interleaved so that load from other processes hits every path alike.
       const sample = records.slice(0, quick ? 200_000 : 500_000);
       const rates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[] };
+      const cpuRates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[] };
       const speedups: number[] = [];
       const transcoderSpeedups: number[] = [];
       const orders = [
@@ -302,7 +350,9 @@ export const suite: BenchSuite = {
         for (const name of orders[round % orders.length] as (typeof orders)[number]) {
           const other = await freshDatabase(base, `quintet_bench_analytics_${name}`);
           try {
-            roundRates[name] = await throughTopology(other, sample, variants[name]);
+            const rate = await throughTopology(other, sample, variants[name]);
+            roundRates[name] = rate.rowsPerSecond;
+            cpuRates[name].push(rate.rowsPerCpuSecond);
           } finally {
             await dropDatabase(other);
           }
@@ -326,9 +376,18 @@ export const suite: BenchSuite = {
       const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds: Avro transcoded straight to RowBinary rows` });
       figures.push(before, { ...projected, baseline: { name: before.name, value: before.value }, ratio: projected.value / before.value });
       figures.push({ ...after, baseline: { name: projected.name, value: projected.value }, ratio: after.value / projected.value });
+      const cpuProjected = summarize('analytics.projection_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.projection, { notes: 'rows per CPU second of this process (topology, encoding, HTTP client), same rounds' });
+      const cpuShipped = summarize('analytics.shipped_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.shipped, { notes: 'rows per CPU second of this process, same rounds; what the Node side could carry if ClickHouse kept up' });
+      figures.push(cpuProjected, { ...cpuShipped, baseline: { name: cpuProjected.name, value: cpuProjected.value }, ratio: cpuShipped.value / cpuProjected.value });
       figures.push(summarize('analytics.speedup_vs_previous', 'x', speedups, { notes: 'shipped / previous rows/s, paired per round' }));
       figures.push(summarize('analytics.transcoder_speedup_vs_projection', 'x', transcoderSpeedups, { notes: 'shipped (transcoder) / projection_pipeline rows/s, paired per round' }));
       figures.push(...(await insertFormats(base, records.slice(0, 200_000), quick ? 4 : 6)));
+      const ingest = await freshDatabase(base, 'quintet_bench_analytics_ingest');
+      try {
+        figures.push(...(await serverIngest(ingest, records.slice(0, 200_000), projection, quick ? 2 : 4)));
+      } finally {
+        await dropDatabase(ingest);
+      }
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
     } finally {
       await dropDatabase(server);

@@ -125,23 +125,27 @@ class PlanBuilder {
   }
 
   value(writer: AnyType, wanted: Wanted): void {
-    if (writer.typeName.startsWith('union')) {
-      const branches = writer.types ?? [];
-      const table = this.emit(OP_UNION, branches.length, ...branches.map(() => 0));
-      const jumps: number[] = [];
-      branches.forEach((branch, index) => {
-        this.code[table + 2 + index] = this.code.length;
-        if (branch.typeName === 'null') {
-          if (!wanted.optional) unsupported('a required analytics field may be null in the writer');
-        } else {
-          this.single(branch, wanted);
-        }
-        jumps.push(this.emit(OP_JUMP, 0));
-      });
-      for (const jump of jumps) this.code[jump + 1] = this.code.length;
+    if (!writer.typeName.startsWith('union')) {
+      this.single(writer, wanted);
       return;
     }
-    this.single(writer, wanted);
+    this.union(writer, (branch) => {
+      if (branch.typeName !== 'null') this.single(branch, wanted);
+      else if (!wanted.optional) unsupported('a required analytics field may be null in the writer');
+    });
+  }
+
+  /** A branch table, each branch's code (`branchCode`), then a jump from each branch to the end. */
+  union(writer: AnyType, branchCode: (branch: AnyType) => void): void {
+    const branches = writer.types ?? [];
+    const table = this.emit(OP_UNION, branches.length, ...branches.map(() => 0));
+    const jumps: number[] = [];
+    branches.forEach((branch, index) => {
+      this.code[table + 2 + index] = this.code.length;
+      branchCode(branch);
+      jumps.push(this.emit(OP_JUMP, 0));
+    });
+    for (const jump of jumps) this.code[jump + 1] = this.code.length;
   }
 
   single(writer: AnyType, wanted: Wanted): void {
@@ -196,15 +200,7 @@ class PlanBuilder {
       }
       default:
         if (writer.typeName.startsWith('union')) {
-          const branches = writer.types ?? [];
-          const table = this.emit(OP_UNION, branches.length, ...branches.map(() => 0));
-          const jumps: number[] = [];
-          branches.forEach((branch, index) => {
-            this.code[table + 2 + index] = this.code.length;
-            this.skip(branch);
-            jumps.push(this.emit(OP_JUMP, 0));
-          });
-          for (const jump of jumps) this.code[jump + 1] = this.code.length;
+          this.union(writer, (branch) => this.skip(branch));
           return;
         }
         if (writer.typeName.startsWith('logical:') && writer.underlyingType !== undefined) {
