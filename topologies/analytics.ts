@@ -174,7 +174,14 @@ export function analyticsCanonicalSerde(registry: WriterSchemaSource): Serde<Ana
           return value;
         });
       }
-      return (plan === null ? undefined : plan.transcode(data, WIRE_HEADER_BYTES)) ?? general.deserialize(topic, data, headers);
+      let row: Buffer | undefined;
+      try {
+        row = plan === null ? undefined : plan.transcode(data, WIRE_HEADER_BYTES);
+      } catch {
+        // Not expected (transcode declines instead of throwing); the general path's answer is the right one.
+        row = undefined;
+      }
+      return row ?? general.deserialize(topic, data, headers);
     },
   };
 }
