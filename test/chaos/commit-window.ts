@@ -43,6 +43,8 @@ export interface KillRecord {
   /** commit-window: output records written since the last commit the watcher saw move (a lower bound). */
   readonly output_records_ahead?: number;
   readonly polls?: number;
+  /** commit-window: false when the hunt ended without a window and without a kill. */
+  readonly killed?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,11 +75,11 @@ export class CommitWindowKiller {
   }
 
   /**
-   * Waits for the window and kills `victim` in it; without a window by `deadline` (epoch ms: the end of
-   * the workload, after which no output flows; meanwhile the processor may be idle, restoring, or
-   * waiting for a restarted broker), kills it anyway and says so. Resolves once the kill was delivered.
+   * Waits for the window and kills `victim` in it. Without a window by `deadline` (epoch ms: once output
+   * no longer flows; meanwhile the processor may be idle, restoring, or waiting for a restarted broker)
+   * it kills anyway when `fallback` is 'kill', and not at all when it is 'skip'; the answer says which.
    */
-  async kill(victim: ProcessorSupervisor, target: CommitWindowTarget, deadline: number): Promise<Omit<KillRecord, 'at_s' | 'topology' | 'mode'>> {
+  async kill(victim: ProcessorSupervisor, target: CommitWindowTarget, deadline: number, fallback: 'kill' | 'skip' = 'kill'): Promise<Omit<KillRecord, 'at_s' | 'topology' | 'mode'> & { killed: boolean }> {
     const started = Date.now();
     let partitions: Map<string, number[]> | undefined;
     while (partitions === undefined && Date.now() < deadline) {
@@ -116,7 +118,7 @@ export class CommitWindowKiller {
           else if (totalOffset(ends) > totalOffset(previous.ends) && committed.size > 0) {
             if (await victim.kill()) {
               const ahead = totalOffset(ends) - (endsAtLastCommit ?? totalOffset(previous.ends));
-              return { hunted_ms: Date.now() - started, window_seen: true, confirmed: await this.#unchangedAfterDeath(target.groupId, committed), output_records_ahead: Number(ahead), polls };
+              return { killed: true, hunted_ms: Date.now() - started, window_seen: true, confirmed: await this.#unchangedAfterDeath(target.groupId, committed), output_records_ahead: Number(ahead), polls };
             }
             previous = undefined;
             continue;
@@ -126,8 +128,9 @@ export class CommitWindowKiller {
         await sleep(this.#pollMs);
       }
     }
+    if (fallback === 'skip') return { killed: false, hunted_ms: Date.now() - started, window_seen: false, polls };
     while (!(await victim.kill())) await sleep(200);
-    return { hunted_ms: Date.now() - started, window_seen: false, polls };
+    return { killed: true, hunted_ms: Date.now() - started, window_seen: false, polls };
   }
 
   /**

@@ -91,7 +91,8 @@ export class ProcessorSupervisor {
 
   /** SIGKILL of the current process (the supervisor restarts it); false when none was running. */
   async kill(): Promise<boolean> {
-    if (!this.running || this.#child === undefined) return false;
+    // #killing: a kill is already on its way (two callers must not both count the same death).
+    if (!this.running || this.#child === undefined || this.#killing) return false;
     this.#killing = true;
     this.kills += 1;
     this.#log.write(`--- ${new Date().toISOString()} chaos: SIGKILL pid ${this.#child.pid}\n`);

@@ -55,6 +55,7 @@ const { values: options } = parseArgs({
     // of its committed offsets (the only moment at which at-least-once and exactly-once differ); mixed:
     // every other round of kills does, the others hit at random moments (start-up, restore, idle).
     'kill-mode': { type: 'string', default: 'mixed' },
+    'ingest-window-kills': { type: 'string' },
     'no-negative-control': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'self-check': { type: 'boolean', default: false },
@@ -71,6 +72,8 @@ const plan = {
   // Events stay inside one hour of event time (250 ms apart from 09:00): no like can be late for its window.
   events: Number(options.events ?? (short ? 2_500 : 12_000)),
   kills: Number(options.kills ?? (short ? 8 : 24)),
+  /** Extra ingest kills in commit windows (kill modes commit-window and mixed), one hunt after another. */
+  ingestWindowKills: Number(options['ingest-window-kills'] ?? (short ? 3 : 8)),
   seed: Number(options.seed ?? Math.floor(Math.random() * 1_000_000)),
   produceSeconds: short ? 60 : 360,
   clickhouseStopSeconds: Number(options['clickhouse-stop-s'] ?? (short ? 15 : 60)),
@@ -131,25 +134,44 @@ async function main(): Promise<number> {
   const firstVictim = Math.floor(Math.random() * processors.length);
   const killer = new CommitWindowKiller({ host: '127.0.0.1', port: PRIVATE_PORTS.kafka }, createKafkaClient(config, { clientIdSuffix: 'chaos-window' }));
   const killLog: KillRecord[] = [];
+  const windowTarget = (topology: string) => ({
+    groupId: `${name}-${topology}`,
+    outputTopics: topology === 'ingest' ? [config.topics.canonical] : [],
+    internalTopicPrefix: `${name}-${topology}-`,
+  });
+  // Ingest's window hunter (kill modes commit-window and mixed): ingest is the topology whose redone
+  // output the invariants see, so it gets commit-window kills of its own, spread over the workload and
+  // independent of the random schedule, whose kills may fall while the broker restarts. The same kills
+  // under at_least_once are the negative control.
+  const ingest = processors[TOPOLOGIES.indexOf('ingest')] as ProcessorSupervisor;
+  const hunting = (async () => {
+    if (killMode === 'random') return;
+    for (let n = 0; n < plan.ingestWindowKills; n += 1) {
+      await sleep(Math.max(0, started + 3_000 + (n * windowMs) / plan.ingestWindowKills - Date.now()));
+      const at_s = Math.round((Date.now() - started) / 100) / 10;
+      const kill = await killer.kill(ingest, windowTarget('ingest'), started + windowMs + WINDOW_GRACE_MS, 'skip');
+      if (!kill.killed) {
+        log(`ingest window kill ${n + 1}/${plan.ingestWindowKills}: no window before the hunt's end (${kill.polls} polls)`);
+        killLog.push({ topology: 'ingest', mode: 'commit-window', at_s, ...kill });
+        break;
+      }
+      killLog.push({ topology: 'ingest', mode: 'commit-window', at_s, ...kill });
+      log(`SIGKILL ingest (window kill ${n + 1}/${plan.ingestWindowKills}) in a commit window after ${kill.hunted_ms} ms (${kill.confirmed === true ? 'confirmed' : 'not confirmed'}, ≥${kill.output_records_ahead} output records ahead)`);
+    }
+  })();
   const killing = (async () => {
     for (const [n, at] of killTimes.entries()) {
       await sleep(Math.max(0, started + at - Date.now()));
       const victim = processors[(firstVictim + n) % processors.length] as ProcessorSupervisor;
       const round = Math.floor(n / processors.length);
-      // mixed: every ingest kill (its duplicates are the ones the invariants can see), every other round
-      // of feeds and likes kills; the rest at random moments.
-      const inWindow =
-        WINDOW_WATCHABLE.has(victim.topology) && (killMode === 'commit-window' || (killMode === 'mixed' && (victim.topology === 'ingest' || round % 2 === 0)));
+      // mixed: the first round of feeds and likes kills waits for a commit window, the rest (and every
+      // ingest kill of this schedule: ingest has its own window hunter below) hit at random moments.
+      const inWindow = WINDOW_WATCHABLE.has(victim.topology) && (killMode === 'commit-window' || (killMode === 'mixed' && victim.topology !== 'ingest' && round % 2 === 0));
       const at_s = Math.round((Date.now() - started) / 100) / 10;
       if (inWindow) {
-        const target = {
-          groupId: `${name}-${victim.topology}`,
-          outputTopics: victim.topology === 'ingest' ? [config.topics.canonical] : [],
-          internalTopicPrefix: `${name}-${victim.topology}-`,
-        };
         // Output runs ahead of the commits while the workload flows and while the processors catch up
         // after it (a broker restart leaves a backlog); a hunt still going after that ends in a plain kill.
-        const kill = await killer.kill(victim, target, started + windowMs + WINDOW_GRACE_MS);
+        const kill = await killer.kill(victim, windowTarget(victim.topology), started + windowMs + WINDOW_GRACE_MS);
         killLog.push({ topology: victim.topology, mode: 'commit-window', at_s, ...kill });
         const how = kill.window_seen === true ? `in a commit window after ${kill.hunted_ms} ms (${kill.confirmed === true ? 'confirmed' : 'not confirmed'}, ≥${kill.output_records_ahead} output records ahead)` : `without a window after ${kill.hunted_ms} ms`;
         log(`SIGKILL ${victim.topology} (${n + 1}/${plan.kills}) ${how}`);
@@ -160,7 +182,8 @@ async function main(): Promise<number> {
         log(`SIGKILL ${victim.topology} (${n + 1}/${plan.kills})`);
       }
     }
-  })().finally(() => killer.close());
+  })();
+  const allKills = Promise.all([killing, hunting]).finally(() => killer.close());
 
   const disrupting = (async () => {
     if (plan.brokerRestart) {
@@ -188,7 +211,7 @@ async function main(): Promise<number> {
   let selfChecked: { detected: string[]; missed: string[] } | undefined;
   let negativeControl: NegativeControlResult | undefined;
   try {
-    await Promise.all([producing, killing, disrupting]);
+    await Promise.all([producing, allKills, disrupting]);
     log(`workload sent (${counters.acked} acknowledged, ${counters.resends} resent batches); draining`);
     const drainUntil = Date.now() + plan.drainSeconds * 1_000;
     for (;;) {
