@@ -37,34 +37,44 @@ function int32(value: number): Buffer {
 class Reader {
   #at = 0;
   constructor(readonly buffer: Buffer) {}
-  int8(): number {
-    const v = this.buffer.readInt8(this.#at);
-    this.#at += 1;
-    return v;
+  /** Moves past `size` bytes and says where they start. */
+  #advance(size: number): number {
+    const at = this.#at;
+    this.#at += size;
+    return at;
   }
   int16(): number {
-    const v = this.buffer.readInt16BE(this.#at);
-    this.#at += 2;
-    return v;
+    return this.buffer.readInt16BE(this.#advance(2));
   }
   int32(): number {
-    const v = this.buffer.readInt32BE(this.#at);
-    this.#at += 4;
-    return v;
+    return this.buffer.readInt32BE(this.#advance(4));
   }
   int64(): bigint {
-    const v = this.buffer.readBigInt64BE(this.#at);
-    this.#at += 8;
-    return v;
+    return this.buffer.readBigInt64BE(this.#advance(8));
   }
   /** Nullable string (length -1 = null). */
   string(): string | null {
     const length = this.int16();
     if (length < 0) return null;
-    const v = this.buffer.toString('utf8', this.#at, this.#at + length);
-    this.#at += length;
-    return v;
+    const at = this.#advance(length);
+    return this.buffer.toString('utf8', at, at + length);
   }
+}
+
+/** Reads `[topic [partition …]]`, the layout both responses share; `entry` reads the rest of a partition's fields. */
+function readPartitionOffsets(reader: Reader, entry: (topic: string, partition: number) => bigint | undefined): PartitionOffsets {
+  const result: PartitionOffsets = new Map();
+  for (let t = reader.int32(); t > 0; t -= 1) {
+    const topic = reader.string() ?? '';
+    const offsets = new Map<number, bigint>();
+    for (let p = reader.int32(); p > 0; p -= 1) {
+      const partition = reader.int32();
+      const offset = entry(topic, partition);
+      if (offset !== undefined) offsets.set(partition, offset);
+    }
+    result.set(topic, offsets);
+  }
+  return result;
 }
 
 export class KafkaWireError extends Error {
@@ -167,40 +177,25 @@ export class KafkaWire {
     const body = Buffer.concat([int32(-1), Buffer.from([READ_UNCOMMITTED]), int32(partitions.size), ...topics]);
     const reader = await this.#request(API_LIST_OFFSETS, 2, body);
     reader.int32(); // throttle time
-    const result: PartitionOffsets = new Map();
-    for (let t = reader.int32(); t > 0; t -= 1) {
-      const topic = reader.string() ?? '';
-      const offsets = new Map<number, bigint>();
-      for (let p = reader.int32(); p > 0; p -= 1) {
-        const partition = reader.int32();
-        const error = reader.int16();
-        reader.int64(); // timestamp
-        const offset = reader.int64();
-        if (error !== 0) throw new KafkaWireError('KAFKA_WIRE_LIST_OFFSETS', `ListOffsets ${topic}/${partition}: error ${error}`);
-        offsets.set(partition, offset);
-      }
-      result.set(topic, offsets);
-    }
-    return result;
+    return readPartitionOffsets(reader, (topic, partition) => {
+      const error = reader.int16();
+      reader.int64(); // timestamp
+      const offset = reader.int64();
+      if (error !== 0) throw new KafkaWireError('KAFKA_WIRE_LIST_OFFSETS', `ListOffsets ${topic}/${partition}: error ${error}`);
+      return offset;
+    });
   }
 
   /** Committed offsets of a consumer group over all its topics (partitions without a commit left out). */
   async committedOffsets(groupId: string): Promise<PartitionOffsets> {
     const body = Buffer.concat([string16(groupId), int32(-1)]);
     const reader = await this.#request(API_OFFSET_FETCH, 2, body); // v2 has no throttle time (v3+)
-    const result: PartitionOffsets = new Map();
-    for (let t = reader.int32(); t > 0; t -= 1) {
-      const topic = reader.string() ?? '';
-      const offsets = new Map<number, bigint>();
-      for (let p = reader.int32(); p > 0; p -= 1) {
-        const partition = reader.int32();
-        const offset = reader.int64();
-        reader.string(); // metadata
-        const error = reader.int16();
-        if (error === 0 && offset >= 0n) offsets.set(partition, offset);
-      }
-      result.set(topic, offsets);
-    }
+    const result = readPartitionOffsets(reader, () => {
+      const offset = reader.int64();
+      reader.string(); // metadata
+      const error = reader.int16();
+      return error === 0 && offset >= 0n ? offset : undefined;
+    });
     const error = reader.int16();
     // COORDINATOR_LOAD_IN_PROGRESS (14) and NOT_COORDINATOR (16) right after a broker restart: retriable.
     if (error !== 0) throw new KafkaWireError('KAFKA_WIRE_OFFSET_FETCH', `OffsetFetch ${groupId}: error ${error}`);
