@@ -102,7 +102,7 @@ async function main(): Promise<number> {
   const name = `chaos-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const logDir = join(stack.stateDir, 'logs', name);
   const dataDir = join(stack.stateDir, 'data', name);
-  log(`${plan.mode} run ${name} (${options.guarantee as string}): ${plan.events} events over ${plan.produceSeconds}s, ${plan.kills} kills (${killMode}), seed ${plan.seed}`);
+  log(`${plan.mode} run ${name} (${options.guarantee as string}): ${plan.events} events over ${plan.produceSeconds}s, ${plan.kills} kills (${killMode}${killMode === 'random' ? '' : `, plus up to ${plan.ingestWindowKills} ingest window kills`}), seed ${plan.seed}`);
 
   // A fresh private stack: its Kafka storage is formatted anew, so nothing of an earlier run remains.
   await stack.command('down').catch(() => undefined);
