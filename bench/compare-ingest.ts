@@ -143,4 +143,5 @@ async function main(): Promise<void> {
   process.stdout.write(`written: ${out}\n`);
 }
 
-await main();
+// Only as a command: `npm run bench` imports every file of bench/ to find its suites.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
