@@ -17,7 +17,7 @@ interface TaskWithStores {
 
 /** What the vault reports about its pseudonym cache (PiiVault.stats()). */
 interface VaultCacheSource {
-  stats(): { readonly hits: number; readonly misses: number };
+  stats(): { readonly hits: number; readonly misses: number; readonly cachedSubjects?: number };
 }
 
 /** streams/metrics.ts STREAMS_METRICS.dropped: records dropped on purpose, labelled by reason. */
@@ -36,6 +36,7 @@ export class QuintetMetrics {
   readonly commitLatency: Histogram<'topology'>;
   readonly stateStoreEntries: Gauge<'topology' | 'store'>;
   readonly vaultCacheRequests: Counter<'result'>;
+  readonly vaultCachedSubjects: Gauge;
   readonly sinkBatchRows: Histogram<'sink'>;
   readonly sinkBatchLatency: Histogram<'sink'>;
   readonly lateRecordsDropped: Counter<'topology' | 'store'>;
@@ -81,6 +82,11 @@ export class QuintetMetrics {
       name: 'quintet_vault_cache_requests_total',
       help: 'PII vault pseudonym lookups by cache result (hit or miss)',
       labelNames: ['result'],
+      registers,
+    });
+    this.vaultCachedSubjects = new Gauge({
+      name: 'quintet_vault_cached_subjects',
+      help: 'Subjects in the PII vault cache of this process (those used within its time to live, at most its capacity)',
       registers,
     });
     this.sinkBatchRows = new Histogram({ name: 'quintet_sink_batch_rows', help: 'Rows per sink batch', labelNames: ['sink'], buckets: BATCH_BUCKETS, registers });
@@ -151,6 +157,7 @@ export class QuintetMetrics {
       if (now.hits > reported.hits) this.vaultCacheRequests.inc({ result: 'hit' }, now.hits - reported.hits);
       if (now.misses > reported.misses) this.vaultCacheRequests.inc({ result: 'miss' }, now.misses - reported.misses);
       reported = { hits: now.hits, misses: now.misses };
+      if (now.cachedSubjects !== undefined) this.vaultCachedSubjects.set(now.cachedSubjects);
     });
   }
 

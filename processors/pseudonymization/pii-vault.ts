@@ -66,6 +66,8 @@ export interface VaultStats {
   readonly created: number;
   readonly fieldsWritten: number;
   readonly fieldWritesSkipped: number;
+  /** Subjects in the cache now (bounded by the capacity and, as new ones arrive, by the time to live). */
+  readonly cachedSubjects: number;
 }
 
 export interface RevealedValue {
@@ -351,6 +353,7 @@ export class PiiVault {
       created: this.#created,
       fieldsWritten: this.#fieldsWritten,
       fieldWritesSkipped: this.#fieldWritesSkipped,
+      cachedSubjects: this.#cache.size,
     };
   }
 

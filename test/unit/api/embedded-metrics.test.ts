@@ -122,6 +122,8 @@ describe('/metrics of the embedded mode', () => {
     expect(total(s, 'quintet_state_store_entries', { store: 'vault' })).toBeGreaterThan(0);
     expect(total(s, 'quintet_vault_cache_requests_total', { result: 'hit' })).toBeGreaterThan(0);
     expect(total(s, 'quintet_vault_cache_requests_total', { result: 'miss' })).toBeGreaterThan(0);
+    expect(total(s, 'quintet_vault_cached_subjects')).toBe(pipeline.vault.stats().cachedSubjects);
+    expect(total(s, 'quintet_vault_cached_subjects')).toBeGreaterThan(0);
     for (const sink of ['duckdb', 'inboxes', 'notifications']) expect(total(s, 'quintet_sink_batch_rows_count', { sink }), sink).toBeGreaterThan(0);
     expect(total(s, 'quintet_sink_batch_rows_sum', { sink: 'duckdb' })).toBe(pipeline.records(pipeline.config.topics.canonical).length);
     expect(total(s, 'quintet_late_records_dropped_total', { topology: 'likes' })).toBe(1);
