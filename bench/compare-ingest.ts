@@ -20,6 +20,8 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ratioFigure, type Figure } from './figures.js';
+import { generateWorkload } from '../workload/generator.js';
+import { segmentTrack } from './ingest.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 500;
@@ -92,24 +94,9 @@ async function ingestOf(tree: string): Promise<IngestRun> {
   };
 }
 
-async function inputs(events: number): Promise<Record<'segment' | 'mixed', DriverInput[]>> {
-  const { generateWorkload } = await import('../workload/generator.js');
+function inputs(events: number): Record<'segment' | 'mixed', DriverInput[]> {
   const workload = generateWorkload({ events, seed: 7_000, startMs: Date.UTC(2026, 10, 28) });
-  const segment = Array.from({ length: events }, (_, i) => ({
-    key: null,
-    value: Buffer.from(
-      JSON.stringify({
-        type: 'track',
-        event: 'Course Clicked',
-        userId: `user-${i % 5_000}`,
-        messageId: `m-${i}`,
-        timestamp: '2026-11-28T09:00:00.000Z',
-        context: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0 (bench)', traits: { email: `user-${i % 5_000}@example.com` } },
-        properties: { title: 'Intro', course_id: `c-${i % 100}` },
-      }),
-    ),
-    headers: {},
-  }));
+  const segment = Array.from({ length: events }, (_, i) => ({ key: null, value: Buffer.from(segmentTrack(i % 5_000, i)), headers: {} }));
   const mixed = workload.events.map((e) => ({ key: e.key === undefined ? null : Buffer.from(e.key), value: Buffer.from(e.value), headers: { ...e.headers } }));
   return { segment, mixed };
 }
@@ -121,7 +108,7 @@ async function main(): Promise<void> {
   const base = await ingestOf(extract(revision));
   const current = await ingestOf(root);
   const figures: Figure[] = [];
-  for (const [name, records] of Object.entries(await inputs(events))) {
+  for (const [name, records] of Object.entries(inputs(events))) {
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let round = 0; round < rounds; round++) {

@@ -58,7 +58,8 @@ function zipf(n: number, count: number, seed: number): number[] {
   return out;
 }
 
-const segmentTrack = (user: number, i: number): string =>
+/** The `ingest.driver` input: a small Segment track event of user `user` (also used by compare-ingest.ts). */
+export const segmentTrack = (user: number, i: number): string =>
   JSON.stringify({
     type: 'track',
     event: 'Course Clicked',
