@@ -5,7 +5,13 @@
  *   analytics topology on the streams task (Avro decode → row → BatchingSink → insert) → ClickHouse
  *   (`events` and its two materialized views), one million events; consumed batches of 2 000 records
  *   (kafkajs' 1 MiB fetch) and a commit (the pre-commit flush) every second. Beside it, a row-by-row
- *   insert loop (one INSERT per row) measured in the same run.
+ *   insert loop (one INSERT per row) measured in the same run. The events are in log order, as on the
+ *   canonical topic (arrival order: times rise with the offset over 56 days, 2 % late by up to ten
+ *   minutes).
+ * - `analytics.shuffled.rows_per_s`: the same path and million events with times at random over the
+ *   56 days (a shuffled backfill, every batch touching every minute bucket and both months): the worst
+ *   case for ClickHouse's parts and views, and what `analytics.rows_per_s` measured before it was in
+ *   log order; `analytics.shuffled.server_ingest.*` likewise.
  * - `analytics.previous_pipeline.rows_per_s` and `analytics.speedup_vs_previous`: the same input
  *   through the path as it was before (full Avro decode with JSON parsing of the free-form fields,
  *   JSONEachRow, one insert per consumed batch), interleaved with the shipped path; the speedup is the
@@ -71,11 +77,11 @@ function realistic(event: CanonicalEvent, i: number): CanonicalEvent {
 }
 
 /** `count` canonical-topic records: framed Avro values written with the canonical schema from the registry. */
-async function canonicalRecords(config: QuintetConfig, count: number, seed: number): Promise<ConsumedRecord[]> {
+async function canonicalRecords(config: QuintetConfig, count: number, seed: number, order: 'log' | 'random'): Promise<ConsumedRecord[]> {
   const serde = canonicalAvroSerde(config);
   const records: ConsumedRecord[] = new Array<ConsumedRecord>(count);
   let i = 0;
-  for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000 })) {
+  for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000, order })) {
     const envelope = { event: realistic(event, i), chain: { partition: 0, sequence: i, previous_hash: 'a'.repeat(64), hash: 'b'.repeat(64), key_id: 'chain-key-1' } };
     const value = await serde.serialize(TOPIC, envelope, {});
     records[i] = { topic: TOPIC, partition: 0, offset: String(i), key: Buffer.from(event.id), value, timestamp: START, headers: {} };
@@ -261,7 +267,7 @@ async function stageCosts(
  * materialized views, into a copy without views, rotating order. The shipped path cannot be faster
  * than the first figure, whatever the client does.
  */
-async function serverIngest(server: ClickHouseServer, records: readonly ConsumedRecord[], serde: Serde<CanonicalEnvelopeValue>, rounds: number): Promise<Figure[]> {
+async function serverIngest(server: ClickHouseServer, records: readonly ConsumedRecord[], serde: Serde<CanonicalEnvelopeValue>, rounds: number, prefix = 'analytics.server_ingest'): Promise<Figure[]> {
   const rows: AnalyticsRow[] = [];
   for (const record of records) {
     const value = await serde.deserialize(TOPIC, record.value, record.headers);
@@ -283,8 +289,8 @@ async function serverIngest(server: ClickHouseServer, records: readonly Consumed
     }
   }
   await server.command('TRUNCATE TABLE events_without_views');
-  const withViews = summarize('analytics.server_ingest.events.rows_per_s', 'rows/s', samples.events, { notes: `insert only (bodies encoded beforehand), ${rows.length} rows in 50k batches, into events and its 2 materialized views` });
-  const withoutViews = summarize('analytics.server_ingest.events_without_views.rows_per_s', 'rows/s', samples.events_without_views, { notes: 'same bodies and rounds, into a copy of events without materialized views' });
+  const withViews = summarize(`${prefix}.events.rows_per_s`, 'rows/s', samples.events, { notes: `insert only (bodies encoded beforehand), ${rows.length} rows in 50k batches, into events and its 2 materialized views` });
+  const withoutViews = summarize(`${prefix}.events_without_views.rows_per_s`, 'rows/s', samples.events_without_views, { notes: 'same bodies and rounds, into a copy of events without materialized views' });
   return [withoutViews, { ...withViews, baseline: { name: withoutViews.name, value: withoutViews.value }, ratio: withViews.value / withoutViews.value }];
 }
 
@@ -327,7 +333,9 @@ export const suite: BenchSuite = {
       projection: { serde: projection, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: false },
       previous: { serde: full, format: 'JSONEachRow', flushAt: 'batch-end', rowBinaryRows: false },
     } as const satisfies Record<string, PathVariant>;
-    const records = await canonicalRecords(config, MILLION, 1);
+    // The canonical topic is in arrival order: event times rise with the offset (2 % late by up to ten
+    // minutes). A shuffled backfill (times at random over the 56 days) is measured at the end.
+    let records = await canonicalRecords(config, MILLION, 1, 'log');
     const figures: Figure[] = [];
     figures.push(...(await stageCosts(records.slice(0, 200_000), { full, projection, transcoder }, quick ? 2 : 3)));
 
@@ -389,6 +397,25 @@ export const suite: BenchSuite = {
         await dropDatabase(ingest);
       }
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
+      const inLogOrder = figures.find((figure) => figure.name === 'analytics.rows_per_s') as Figure;
+      records = []; // freed before the shuffled million is built
+      const shuffled = await canonicalRecords(config, MILLION, 1, 'random');
+      const backfill = await freshDatabase(base, 'quintet_bench_analytics_shuffled');
+      try {
+        const rate = (await throughTopology(backfill, shuffled, variants.shipped)).rowsPerSecond;
+        const figure = summarize('analytics.shuffled.rows_per_s', 'rows/s', [rate], {
+          notes: 'the same path and million events with times at random over the 56 days (a shuffled backfill: every batch touches every minute bucket and month)',
+        });
+        figures.push({ ...figure, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: figure.value / inLogOrder.value });
+      } finally {
+        await dropDatabase(backfill);
+      }
+      const shuffledIngest = await freshDatabase(base, 'quintet_bench_analytics_ingest_shuffled');
+      try {
+        figures.push(...(await serverIngest(shuffledIngest, shuffled.slice(0, 200_000), projection, quick ? 2 : 4, 'analytics.shuffled.server_ingest')));
+      } finally {
+        await dropDatabase(shuffledIngest);
+      }
     } finally {
       await dropDatabase(server);
     }

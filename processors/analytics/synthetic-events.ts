@@ -2,14 +2,23 @@
  * Deterministic synthetic canonical events (already pseudonymized) for the analytics contract tests
  * and benchmarks: a seeded mix of page views, logins (some failed), invoices, likes and unlikes, with
  * durations on some, spread over a time range. Same seed, same events.
+ *
+ * Two orders: `random` (times uniformly at random over the range: a shuffled backfill, the worst case
+ * for time-bucketed tables) and `log` (times rising with the position, as on a canonical topic, which
+ * is in arrival order, with a share of late events as real clients and retries produce).
  */
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
 
 export interface SyntheticOptions {
   readonly count: number;
   readonly startMs: number;
-  /** Events are spread uniformly at random over [startMs, startMs + spanMs). */
+  /** Events are spread over [startMs, startMs + spanMs). */
   readonly spanMs: number;
+  /** `random` (default): uniformly at random; `log`: in time order with `lateShare` of events late. */
+  readonly order?: 'random' | 'log';
+  /** With `log`: the share of events whose time is up to `maxLatenessMs` before their position. */
+  readonly lateShare?: number;
+  readonly maxLatenessMs?: number;
   readonly seed?: number;
   readonly actors?: number;
   readonly posts?: number;
@@ -39,6 +48,13 @@ function prng(seed: number): () => number {
   };
 }
 
+/** The time of event `i` in log order: its share of the range, or earlier by up to the lateness bound. */
+function logTime(options: SyntheticOptions, i: number, random: () => number): number {
+  const onTime = options.startMs + Math.floor((i * options.spanMs) / options.count);
+  if (random() >= (options.lateShare ?? 0.02)) return onTime;
+  return Math.max(options.startMs, onTime - Math.floor(random() * (options.maxLatenessMs ?? 600_000)));
+}
+
 export function* syntheticEvents(options: SyntheticOptions): Generator<CanonicalEvent> {
   const random = prng(options.seed ?? 1);
   const actors = options.actors ?? 500;
@@ -46,7 +62,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<Canonical
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   for (let i = 0; i < options.count; i += 1) {
     const action = pick(ACTIONS);
-    const at = options.startMs + Math.floor(random() * options.spanMs);
+    const at = options.order === 'log' ? logTime(options, i, random) : options.startMs + Math.floor(random() * options.spanMs);
     const social = action.name.startsWith('social.');
     const failed = action.name.endsWith('.login_failed') || random() < 0.02;
     const event: CanonicalEvent = {
