@@ -2,7 +2,8 @@
  * The ingest hot path computes some things in a faster way than their definition; each must give exactly
  * the definition's result: chainHash = HMAC-SHA256 over chainMessage (docs/hash-chain.md),
  * canonicalWireForm = the Avro record round trip, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
- * canonicalJson's quoting = JSON.stringify. Checked on seeded random data full of edge cases.
+ * canonicalJson's quoting = JSON.stringify, canonicalJson = the plain recursive RFC 8785 definition.
+ * Checked on seeded random data full of edge cases.
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -116,4 +117,53 @@ describe('ingest hot-path equivalences', () => {
     }
     expect(canonicalJson('😀 "é"')).toBe(JSON.stringify('😀 "é"'));
   });
+
+  it('canonicalJson is the plain recursive definition (default sort, JSON.stringify of leaves)', () => {
+    const next = random(17);
+    const wide = (): Record<string, unknown> => {
+      // More keys than the insertion sort handles, in an order that is neither sorted nor reversed.
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) out[`${STRINGS[(i * 7) % STRINGS.length] as string}${(i * 13) % 40}`] = randomValue(next, 3);
+      return out;
+    };
+    for (let i = 0; i < 3_000; i++) {
+      const value = i % 50 === 0 ? { ...wide(), nested: wide() } : randomValue(next, 0);
+      let expected: string | Error;
+      try {
+        expected = definitionalCanonicalJson(value);
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (expected instanceof Error) expect(() => canonicalJson(value)).toThrow(expected.message);
+      else expect(canonicalJson(value)).toBe(expected);
+    }
+  });
+
+  it('canonicalJson stays exact after a rejected input and when called from inside itself', () => {
+    expect(() => canonicalJson({ a: 'x', b: [1, { c: Number.NaN }] })).toThrow();
+    expect(() => canonicalJson({ a: 'x', b: '\ud800' })).toThrow();
+    expect(canonicalJson({ b: 1, a: 'x' })).toBe('{"a":"x","b":1}');
+    const reentrant = {
+      z: 1,
+      get a(): string {
+        return canonicalJson({ y: 2, x: [3] });
+      },
+    };
+    expect(canonicalJson(reentrant)).toBe('{"a":"{\\"x\\":[3],\\"y\\":2}","z":1}');
+  });
 });
+
+/** RFC 8785 as plainly as it can be written: the reference the hot-path serializer must match. */
+function definitionalCanonicalJson(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number cannot be canonicalized');
+  if (typeof value === 'string' && /\p{Cs}/u.test(value)) throw new Error('string with a lone surrogate cannot be canonicalized');
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item: unknown) => (item === undefined ? 'null' : definitionalCanonicalJson(item))).join(',')}]`;
+  if (typeof value !== 'object') throw new Error(`a ${typeof value} cannot be canonicalized as JSON`);
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${definitionalCanonicalJson(key)}:${definitionalCanonicalJson(record[key])}`);
+  return `{${members.join(',')}}`;
+}
