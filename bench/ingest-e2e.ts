@@ -10,6 +10,10 @@
  *   transactions). Its baseline is the bare kafkajs consume-and-produce loop of bench/runtime.ts
  *   (exactly-once, same consumer settings and commit interval) on the same input:
  *   `ingest.e2e.ratio_to_bare`.
+ * - `ingest.e2e.two_instances.events_per_s` (and `.steady`): the same input through two such processes
+ *   in one consumer group (Kafka Streams' scale-out: each owns half of the partitions, its own
+ *   transactional producers, one shared vault), beside the one-process runs of the same run; the
+ *   machine's second core is otherwise idle during a one-process run.
  * - `ingest.memory_rss_mb`: peak RSS (VmHWM) of that ingest process.
  * - `ingest.e2e.ratio_to_kafka_streams_java`: the same measurement on an input of canonical-shaped
  *   raw events only (the generator's social events), against bench/peers/kafka-streams-canonicalize,
@@ -119,8 +123,9 @@ async function committedTotal(admin: KafkaTopicAdmin, groupId: string, topic: st
 }
 
 /**
- * Starts `command`, starts the clock at the first stdout line that `startsClock` accepts, waits until
- * `groupId` has committed the whole input, reads the process's memory and stops it (SIGTERM).
+ * Starts `instances` copies of `command` (one consumer group: they share the partitions), starts the
+ * clock at the first stdout line that `startsClock` accepts, waits until `groupId` has committed the
+ * whole input, reads the processes' memory (summed over the instances) and stops them (SIGTERM).
  */
 async function measureProcess(
   command: string,
@@ -129,44 +134,58 @@ async function measureProcess(
   startsClock: (line: string) => boolean,
   admin: KafkaTopicAdmin,
   input: { topic: string; groupId: string; count: number; end: ReadonlyMap<number, number> },
+  instances = 1,
 ): Promise<ProcessRun> {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: ((line: string) => void)[] = [];
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const complete = buffered.split('\n');
-    buffered = complete.pop() ?? '';
-    for (const line of complete) for (const listener of lines) listener(line);
+  let stderr = '';
+  const children = Array.from({ length: instances }, () => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const complete = buffered.split('\n');
+      buffered = complete.pop() ?? '';
+      for (const line of complete) for (const listener of lines) listener(line);
+    });
+    child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
+    return child;
   });
-  /** Asks a Node.js child (SIGUSR2) for its heap after a full GC; undefined for other processes or after 10 s. */
+  /** Asks the Node.js children (SIGUSR2) for their heap after a full GC, summed; undefined for other processes or after 10 s. */
   const retainedHeap = async (): Promise<number | undefined> => {
     if (command !== process.execPath) return undefined;
     const reply = new Promise<number | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 10_000);
+      let total = 0;
+      let answers = 0;
       lines.push((line) => {
         const match = /"heapAfterGcMb":([\d.]+)/.exec(line);
-        if (match !== null) {
+        if (match === null) return;
+        total += Number(match[1]);
+        answers += 1;
+        if (answers === instances) {
           clearTimeout(timer);
-          resolve(Number(match[1]));
+          resolve(total);
         }
       });
     });
-    child.kill('SIGUSR2');
+    for (const child of children) child.kill('SIGUSR2');
     return reply;
   };
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`${command} exited early (${code ?? signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`))),
+  const exited = Promise.race(
+    children.map(
+      (child) =>
+        new Promise<never>((_, reject) =>
+          child.once('exit', (code, signal) => reject(new Error(`${command} exited early (${code ?? signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`))),
+        ),
+    ),
   );
   exited.catch(() => undefined);
+  const memory = (field: 'VmRSS' | 'VmHWM'): number => children.reduce((sum, child) => sum + procStatusMb(child.pid as number, field), 0);
   try {
     const started = await Promise.race([
       new Promise<number>((resolve) => lines.push((line) => startsClock(line) && resolve(performance.now()))),
       exited,
     ]);
-    const pid = child.pid as number;
     let rssHalfwayMb: number | undefined;
     let firstCommit: number | undefined;
     let fifth: { at: number; done: number } | undefined;
@@ -177,7 +196,7 @@ async function measureProcess(
           const now = performance.now();
           if (firstCommit === undefined && done > 0) firstCommit = now;
           if (fifth === undefined && done >= input.count / 5) fifth = { at: now, done };
-          if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = procStatusMb(pid, 'VmRSS');
+          if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = memory('VmRSS');
         })
         .catch(() => undefined);
     }, 250);
@@ -187,8 +206,8 @@ async function measureProcess(
       clearInterval(sampler);
     }
     const seconds = (performance.now() - started) / 1000;
-    const rssEndMb = procStatusMb(pid, 'VmRSS');
-    const rssPeakMb = procStatusMb(pid, 'VmHWM');
+    const rssEndMb = memory('VmRSS');
+    const rssPeakMb = memory('VmHWM');
     const heapAfterGcMb = await retainedHeap();
     const finished = started + seconds * 1000;
     const startupSeconds = ((firstCommit ?? finished) - started) / 1000;
@@ -206,13 +225,16 @@ async function measureProcess(
       ...(heapAfterGcMb === undefined ? {} : { heapAfterGcMb }),
     };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await gone;
+        clearTimeout(timer);
+      }),
+    );
   }
 }
 
@@ -278,7 +300,7 @@ export async function runQuintetIngest(
   rawTopic: string,
   partitions: number,
   count: number,
-  options: { countOutput?: boolean } = {},
+  options: { countOutput?: boolean; instances?: number } = {},
 ): Promise<ProcessRun> {
   const id = randomUUID().slice(0, 8);
   const topics: IngestTopics = {
@@ -322,6 +344,7 @@ export async function runQuintetIngest(
       (line) => line.includes('"phase":"opening"'),
       admin,
       { topic: rawTopic, groupId, count, end },
+      options.instances,
     );
     return options.countOutput === true ? { ...run, output: await countOutput(kafka, topics.canonical, topics.deadLetter, count) } : run;
   } finally {
@@ -401,6 +424,9 @@ export async function runKafkaStreamsPeer(
   }
 }
 
+/** `figure` with `baseline` as its baseline and the ratio of their values (medians). */
+const withBaseline = (figure: Figure, baseline: Figure): Figure => ({ ...figure, baseline: { name: baseline.name, value: baseline.value }, ratio: figure.value / baseline.value });
+
 const outputs = (runs: readonly ProcessRun[]): string => runs.map((r) => (r.output === undefined ? '?' : `${r.output.records} records + ${r.output.deadLetters} dead letters`)).join(', ');
 const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
 
@@ -435,10 +461,12 @@ export const suite: BenchSuite = {
       const bare: number[] = [];
       const quintet: ProcessRun[] = [];
       const quintetCanonical: ProcessRun[] = [];
+      const quintetTwo: ProcessRun[] = [];
       const kafkaStreams: ProcessRun[] = [];
       for (let run = 0; run < runs; run += 1) {
         bare.push(await runBare(kafka, admin, bareIo, 'exactly_once'));
         quintet.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true }));
+        quintetTwo.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true, instances: 2 }));
         quintetCanonical.push(await runQuintetIngest(config, kafka, admin, canonical, PARTITIONS, count, { countOutput: true }));
         kafkaStreams.push(await runKafkaStreamsPeer(config, kafka, admin, { jar, schemaFile }, canonical, PARTITIONS, count));
       }
@@ -477,6 +505,18 @@ export const suite: BenchSuite = {
         summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond), {
           notes: `ingest.e2e.events_per_s from the moment a fifth of the input was committed (no start-up); ${setting}`,
         }),
+        withBaseline(
+          summarize('ingest.e2e.two_instances.events_per_s', 'events/s', rates(quintetTwo), {
+            notes: `two ingest processes in one consumer group (2 of the ${PARTITIONS} partitions each), generator mix, interleaved with the one-process runs; ${setting}; peak RSS of both together ${quintetTwo.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: ${startups(quintetTwo)}; output: ${outputs(quintetTwo)}`,
+          }),
+          e2e,
+        ),
+        withBaseline(
+          summarize('ingest.e2e.two_instances.steady.events_per_s', 'events/s', quintetTwo.map((r) => r.steadyEventsPerSecond), {
+            notes: 'the same runs from the moment a fifth of the input was committed',
+          }),
+          summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond)),
+        ),
       ];
     } finally {
       rmSync(scratch, { recursive: true, force: true });
