@@ -51,6 +51,8 @@ export interface AnalyticsTopologyOptions {
   readonly valueSerde: Serde<AnalyticsSourceValue>;
   readonly store: AnalyticsStoreWriter;
   readonly limits?: Partial<MicroBatchLimits>;
+  /** Batches written at once per task (BatchingSink maxInFlight; default 1). */
+  readonly maxInFlight?: number;
   /**
    * When rows are written: `commit` accumulates across consumed batches (needs a runtime that calls
    * the processor's `beforeCommit`), `batch-end` writes every consumed batch before `process()`
@@ -70,6 +72,7 @@ function approximateRowBytes(row: AnalyticsRow): number {
 export function buildAnalyticsTopology(options: AnalyticsTopologyOptions): Topology {
   const hooks = {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
     ...(options.onWritten === undefined ? {} : { onWritten: options.onWritten }),

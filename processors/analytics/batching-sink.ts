@@ -8,9 +8,11 @@
  *   topology flushes before the runtime commits offsets, so a committed offset always points past
  *   rows the store has; a crash before that redelivers them (the store deduplicates by event id).
  * - A full batch is written in the background while the next one fills (the store parses and merges
- *   while this process decodes: two cores work at once). At most one batch is in flight: when the
- *   next one is full too, `add()` waits for the first. The runtime awaits `process()`, so consumption
- *   pauses while the store is slow or down, and memory stays bounded by two batches.
+ *   while this process decodes: two cores work at once). At most `maxInFlight` batches (default 1)
+ *   are in flight: when the next one is full too, `add()` waits for one of them. The runtime awaits
+ *   `process()`, so consumption pauses while the store is slow or down, and memory stays bounded by
+ *   `maxInFlight + 1` batches. Batches in flight together may be acknowledged in any order; nothing
+ *   depends on it, because offsets are committed only after `flush()`, which waits for all of them.
  * - `add()` returns a Promise only when it has to wait; otherwise it is synchronous (no Promise per
  *   row: the task then processes the whole consumed batch without yielding).
  * - Nothing is dropped: a batch leaves memory only when its write succeeded. A write the store
@@ -57,6 +59,8 @@ export interface BatchingSinkOptions<T> {
   /** Encoded size of one item, for the byte limit. */
   readonly measure: (item: T) => number;
   readonly limits?: Partial<MicroBatchLimits>;
+  /** Batches written at the same time (default 1): more lets a store that inserts each on one thread use more cores. */
+  readonly maxInFlight?: number;
   readonly backoff?: BackoffPolicy;
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -95,9 +99,12 @@ export class BatchingSink<T> {
   readonly #closing = new AbortController();
   /** A batch the store refused for good: every later call fails with it. */
   #failure: unknown;
-  #inFlight: Promise<void> | undefined;
+  readonly #maxInFlight: number;
+  /** Writes not yet acknowledged; a refused one stays here, so that awaiting it fails. */
+  readonly #inFlight = new Set<Promise<void>>();
   #inFlightRows = 0;
-  #retrying = false;
+  /** Writes currently waiting to retry. */
+  #retrying = 0;
 
   constructor(options: BatchingSinkOptions<T>) {
     this.#writer = options.writer;
@@ -109,20 +116,25 @@ export class BatchingSink<T> {
     this.#random = options.random ?? Math.random;
     this.#onRetry = options.onRetry;
     this.#onWritten = options.onWritten;
+    const maxInFlight = options.maxInFlight ?? 1;
+    if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
+      throw new QuintetError('ANALYTICS_BATCH_LIMITS_INVALID', 'the analytics sink\'s maxInFlight must be a positive integer');
+    }
+    this.#maxInFlight = maxInFlight;
   }
 
   get limits(): MicroBatchLimits {
     return this.#batcher.limits;
   }
 
-  /** Rows not yet acknowledged by the store (open batch plus the one in flight). */
+  /** Rows not yet acknowledged by the store (open batch plus those in flight). */
   get pendingRows(): number {
     return this.#batcher.rows + this.#inFlightRows;
   }
 
   /** True while a batch is waiting to be retried: the store is down or refusing. */
   get backingOff(): boolean {
-    return this.#retrying;
+    return this.#retrying > 0;
   }
 
   /** Milliseconds until the open batch is due (for scheduling), or undefined when nothing is open. */
@@ -132,13 +144,13 @@ export class BatchingSink<T> {
 
   /**
    * Adds one item. When that fills the batch, the batch starts being written; the call waits only if
-   * the previous batch is still in flight (backpressure) or failed for good (the error is thrown).
+   * `maxInFlight` batches are still in flight (backpressure) or one failed for good (the error is thrown).
    */
   add(item: T): void | Promise<void> {
     this.#assertOpen();
     this.#batcher.add(item, this.#measure(item), this.#now());
     if (!this.#batcher.isFull()) return undefined;
-    if (this.#inFlight === undefined) {
+    if (this.#inFlight.size < this.#maxInFlight) {
       this.#startWrite();
       return undefined;
     }
@@ -146,9 +158,14 @@ export class BatchingSink<T> {
   }
 
   async #writeWhenFree(): Promise<void> {
-    while (this.#inFlight !== undefined) await this.#inFlight;
+    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
     this.#assertOpen();
     if (this.#batcher.isFull()) this.#startWrite();
+  }
+
+  /** Waits until every write in flight was acknowledged; throws the refusal of one that was not. */
+  async #drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
   /** Writes the open batch when it is older than maxDelayMs and waits for the store's acknowledgement. */
@@ -158,40 +175,43 @@ export class BatchingSink<T> {
 
   /**
    * Starts writing the open batch when it is older than maxDelayMs, without waiting for it (a wall-clock
-   * punctuator calls it; the next commit's `flush()` waits). Does nothing while a batch is in flight.
+   * punctuator calls it; the next commit's `flush()` waits). Does nothing while `maxInFlight` batches are in flight.
    */
   startIfDue(): void {
     this.#assertOpen();
-    if (this.#inFlight === undefined && this.#batcher.isDue(this.#now())) this.#startWrite();
+    if (this.#inFlight.size < this.#maxInFlight && this.#batcher.isDue(this.#now())) this.#startWrite();
   }
 
   /** Writes everything added so far; resolves when the store acknowledged all of it. */
   async flush(): Promise<void> {
     this.#assertOpen();
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    if (this.#batcher.rows === 0) return;
-    this.#startWrite();
-    while (this.#inFlight !== undefined) await this.#inFlight;
+    if (this.#batcher.rows > 0) {
+      while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+      this.#assertOpen();
+      if (this.#batcher.rows > 0) this.#startWrite();
+    }
+    await this.#drain();
   }
 
   /**
-   * Takes the open batch and writes it in the background. `#inFlight` resolves when it is
-   * acknowledged and rejects when it was refused for good; the rejection is kept (the batch stays
+   * Takes the open batch and writes it in the background. Its promise in `#inFlight` resolves when it
+   * is acknowledged and rejects when it was refused for good; the rejection is kept (the batch stays
    * "in flight") so that every later `add()`/`flush()` fails instead of committing past lost rows.
    */
   #startWrite(): void {
     const batch = this.#batcher.take();
-    this.#inFlightRows = batch.items.length;
-    const writing = this.#writeUntilAcknowledged(batch.items, batch.bytes).then(() => {
-      this.#inFlight = undefined;
-      this.#inFlightRows = 0;
+    const rows = batch.items.length;
+    this.#inFlightRows += rows;
+    const writing: Promise<void> = this.#writeUntilAcknowledged(batch.items, batch.bytes).then(() => {
+      this.#inFlight.delete(writing);
+      this.#inFlightRows -= rows;
     });
     // Observed here so that a failure between two calls is not an unhandled rejection; callers see it
     // when they await `#inFlight` or call the sink again.
     writing.catch((error: unknown) => {
       this.#failure = error;
     });
-    this.#inFlight = writing;
+    this.#inFlight.add(writing);
   }
 
   /**
@@ -209,26 +229,35 @@ export class BatchingSink<T> {
 
   async #writeUntilAcknowledged(items: readonly T[], bytes: number): Promise<void> {
     const started = this.#now();
-    for (let attempt = 1; ; attempt += 1) {
-      this.#assertOpen();
-      try {
-        await this.#writer.write(items);
-        this.#retrying = false;
-        this.#onWritten?.({ rows: items.length, bytes, seconds: (this.#now() - started) / 1000, attempts: attempt });
-        return;
-      } catch (error) {
-        if (!this.#writer.isRetryable(error)) {
-          this.#retrying = false;
-          throw new QuintetError('ANALYTICS_SINK_REJECTED', `${this.#writer.name} refused a batch of ${items.length} rows`, {
-            cause: error,
-            details: { sink: this.#writer.name, rows: items.length },
-          });
+    let waiting = false;
+    const stopWaiting = (): void => {
+      if (waiting) this.#retrying -= 1;
+      waiting = false;
+    };
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        this.#assertOpen();
+        try {
+          await this.#writer.write(items);
+          stopWaiting();
+          this.#onWritten?.({ rows: items.length, bytes, seconds: (this.#now() - started) / 1000, attempts: attempt });
+          return;
+        } catch (error) {
+          if (!this.#writer.isRetryable(error)) {
+            throw new QuintetError('ANALYTICS_SINK_REJECTED', `${this.#writer.name} refused a batch of ${items.length} rows`, {
+              cause: error,
+              details: { sink: this.#writer.name, rows: items.length },
+            });
+          }
+          if (!waiting) this.#retrying += 1;
+          waiting = true;
+          const delayMs = backoffDelay(this.#backoff, attempt, this.#random);
+          this.#onRetry?.({ attempt, delayMs, rows: items.length, error });
+          await this.#sleep(delayMs, this.#closing.signal);
         }
-        this.#retrying = true;
-        const delayMs = backoffDelay(this.#backoff, attempt, this.#random);
-        this.#onRetry?.({ attempt, delayMs, rows: items.length, error });
-        await this.#sleep(delayMs, this.#closing.signal);
       }
+    } finally {
+      stopWaiting();
     }
   }
 }

@@ -225,3 +225,87 @@ describe('BatchingSink', () => {
     expect(() => sink.add('b')).toThrow(expect.objectContaining({ code: 'ANALYTICS_SINK_CLOSED' }));
   });
 });
+
+/** A store whose writes stay open until the test acknowledges or refuses them. */
+class GatedStore implements BatchWriter<string> {
+  readonly name = 'gated';
+  readonly open: { items: string[]; acknowledge: () => void; refuse: (error: Error) => void }[] = [];
+  readonly acknowledged: string[][] = [];
+  write(items: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const entry = {
+        items: [...items],
+        acknowledge: () => {
+          this.acknowledged.push(entry.items);
+          resolve();
+        },
+        refuse: reject,
+      };
+      this.open.push(entry);
+    });
+  }
+  isRetryable(): boolean {
+    return false;
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('BatchingSink with maxInFlight', () => {
+  const limits = { maxRows: 2, maxBytes: 1000, maxDelayMs: 1000 };
+
+  it('writes up to maxInFlight batches at once, then makes add() wait; acknowledgements may come in any order', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits, maxInFlight: 2 });
+    for (const item of ['a', 'b', 'c', 'd']) expect(sink.add(item)).toBeUndefined();
+    expect(store.open.map((write) => write.items)).toEqual([['a', 'b'], ['c', 'd']]);
+    sink.add('e');
+    const waiting = sink.add('f');
+    expect(waiting).toBeInstanceOf(Promise);
+    let added = false;
+    void (waiting as Promise<void>).then(() => (added = true));
+    await tick();
+    expect(added).toBe(false);
+    expect(sink.pendingRows).toBe(6);
+    store.open[1]?.acknowledge(); // the second batch first
+    await tick();
+    expect(added).toBe(true);
+    expect(store.open.map((write) => write.items)).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f']]);
+    let flushed = false;
+    const flushing = sink.flush().then(() => (flushed = true));
+    store.open[2]?.acknowledge();
+    await tick();
+    expect(flushed).toBe(false); // ['a', 'b'] is still in flight
+    store.open[0]?.acknowledge();
+    await flushing;
+    expect(store.acknowledged).toEqual([['c', 'd'], ['e', 'f'], ['a', 'b']]);
+    expect(sink.pendingRows).toBe(0);
+  });
+
+  it('flush() after a refused batch fails even when another batch was acknowledged, and so does every later call', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits, maxInFlight: 2 });
+    for (const item of ['a', 'b', 'c', 'd']) sink.add(item);
+    store.open[0]?.refuse(new Error('table is missing'));
+    store.open[1]?.acknowledge();
+    await expect(sink.flush()).rejects.toMatchObject({ code: 'ANALYTICS_SINK_REJECTED' });
+    expect(() => sink.add('e')).toThrow(expect.objectContaining({ code: 'ANALYTICS_SINK_REJECTED' }));
+  });
+
+  it('with the default of one, the second full batch waits for the first', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits });
+    sink.add('a');
+    sink.add('b');
+    sink.add('c');
+    expect(sink.add('d')).toBeInstanceOf(Promise);
+    await tick();
+    expect(store.open).toHaveLength(1);
+  });
+
+  it('refuses a maxInFlight that is not a positive integer', () => {
+    for (const maxInFlight of [0, -1, 1.5]) {
+      expect(() => new BatchingSink<string>({ writer: new GatedStore(), measure: () => 1, maxInFlight })).toThrow(expect.objectContaining({ code: 'ANALYTICS_BATCH_LIMITS_INVALID' }));
+    }
+  });
+});
