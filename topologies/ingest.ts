@@ -34,6 +34,7 @@ import { Stores, type KeyValueStore } from '../streams/state/index.js';
 import { recordTimestampExtractor } from '../streams/time.js';
 import { Topology } from '../streams/topology.js';
 import { DEAD_LETTER_HEADERS } from '../streams/dead-letter.js';
+import { utf8Bytes } from '../streams/byte-slab.js';
 import type { CanonicalTranslator } from '../processors/adapters/translator.js';
 import type { ChainKeyRing } from '../processors/chain/chain-hash.js';
 import { HashChainer, type ChainHead } from '../processors/chain/hash-chainer.js';
@@ -391,7 +392,22 @@ export function cloudEventHeaders(event: CanonicalEvent, contentType: string): H
   };
 }
 
-const envelopeJson: Serde<CanonicalEnvelope> = Serdes.Json<CanonicalEnvelope>();
+const jsonEnvelope: Serde<CanonicalEnvelope> = Serdes.Json<CanonicalEnvelope>();
+/**
+ * The default canonical value serde: Serdes.Json's bytes, carved from shared slabs instead of Node's
+ * 8 KiB pool (streams/byte-slab.ts), as canonical records are outputs, produced and then released.
+ */
+const envelopeJson: Serde<CanonicalEnvelope> = {
+  name: jsonEnvelope.name,
+  serialize: (_topic, data) => (data === null || data === undefined ? null : utf8Bytes(JSON.stringify(data))),
+  deserialize: (topic, data, headers) => jsonEnvelope.deserialize(topic, data, headers),
+};
+/** The canonical key (the actor's pseudonym or the event id) as Serdes.String does, from the same slabs. */
+const canonicalKeyString: Serde<string> = {
+  name: 'string',
+  serialize: (_topic, data) => (data === null || data === undefined ? null : utf8Bytes(data)),
+  deserialize: (topic, data, headers) => Serdes.String().deserialize(topic, data, headers),
+};
 
 export function buildIngestTopology(options: IngestTopologyOptions): Topology {
   const { topics } = options;
@@ -428,7 +444,7 @@ export function buildIngestTopology(options: IngestTopologyOptions): Topology {
     .addSink<string, CanonicalEnvelope>(
       INGEST_NODES.canonicalSink,
       topics.canonical,
-      { keySerde: Serdes.String(), valueSerde, partitioner: (_topic, _key, value) => value.chain?.partition },
+      { keySerde: canonicalKeyString, valueSerde, partitioner: (_topic, _key, value) => value.chain?.partition },
       INGEST_NODES.chain,
     )
     .addSink<string, ChainCheckpoint>(INGEST_NODES.checkpointSink, topics.checkpoints, { keySerde: Serdes.String(), valueSerde: Serdes.Json<ChainCheckpoint>() }, INGEST_NODES.chain)

@@ -10,6 +10,7 @@
  */
 import avro from 'avsc';
 import { SchemaRegistryError } from './errors.js';
+import { copiedBytes } from '../../streams/byte-slab.js';
 import { decodeWireFrame, MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire-format.js';
 
 /** Where writer schemas come from: SchemaRegistryConnection (or anything that resolves an id). */
@@ -130,8 +131,10 @@ export class ConfluentAvroCodec<T = unknown> {
 }
 
 /**
- * Frame and body written into one scratch buffer, then copied into a pooled buffer of the exact size:
- * one small allocation per record, where `toBuffer` + framing made a zero-filled unpooled body and a frame.
+ * Frame and body written into one scratch buffer, then copied into a slice of exactly its size carved
+ * from a shared slab (streams/byte-slab.ts: encoded values are outputs, produced and released), where
+ * `toBuffer` + framing made a zero-filled unpooled body and a frame, and Node's 8 KiB pool is replaced
+ * every few records of a canonical event's size.
  * Encoding is synchronous, so one scratch buffer serves every codec; it grows for a larger value.
  */
 let scratch = Buffer.allocUnsafe(16 * 1024);
@@ -154,9 +157,7 @@ function encodeWith(type: avro.Type, schemaId: number, value: unknown): Buffer {
       details: { schemaId, paths },
     });
   }
-  const frame = Buffer.allocUnsafe(end);
-  scratch.copy(frame, 0, 0, end);
-  return frame;
+  return copiedBytes(scratch, 0, end);
 }
 
 function encodeFramed(type: avro.Type, schemaId: number, value: unknown): number {
