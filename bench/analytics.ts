@@ -19,6 +19,8 @@
  * - `analytics.projection_pipeline.rows_per_s` and `analytics.transcoder_speedup_vs_projection`: the
  *   path shipped before the transcoder (projection decode → AnalyticsRow → RowBinary), in the same
  *   rounds; the shipped path transcodes Avro straight to RowBinary (avro-row-binary.ts).
+ * - `analytics.shipped_pipeline.two_in_flight.rows_per_s`: the shipped path with two batches inserted
+ *   at once (BatchingSink maxInFlight 2; ClickHouse inserts each on one thread), in the same rounds.
  * - `analytics.insert_format.*`: encoding + insert of the same rows in each format (RowBinary,
  *   TabSeparated, JSONEachRow), rotating order; JSONCompactEachRow is not measured because 18.16 does
  *   not read it.
@@ -96,6 +98,8 @@ interface PathVariant {
   readonly flushAt: FlushPolicy;
   /** Whether the sink may take transcoded RowBinary rows (false: rows are AnalyticsRow objects, as before the transcoder). */
   readonly rowBinaryRows: boolean;
+  /** Batches inserted at once (the sink's maxInFlight). */
+  readonly maxInFlight?: number;
 }
 
 /** The writer without its RowBinary-rows capability: the sink then holds AnalyticsRow objects, as before the transcoder. */
@@ -129,6 +133,7 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
     valueSerde: variant.serde,
     store: { kind: 'clickhouse', writer: variant.rowBinaryRows ? new ClickHouseEventWriter(server, 'events', variant.format) : rowObjectsOnly(new ClickHouseEventWriter(server, 'events', variant.format)) },
     flushAt: variant.flushAt,
+    ...(variant.maxInFlight === undefined ? {} : { maxInFlight: variant.maxInFlight }),
   });
   const task = new StreamTask(topology, { applicationId: 'quintet-bench-analytics', subtopology: 0, partition: 0, collector: { send: () => undefined } });
   await task.initialize();
@@ -330,6 +335,7 @@ export const suite: BenchSuite = {
     const transcoder = analyticsCanonicalSerde(registry);
     const variants = {
       shipped: { serde: transcoder, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: true },
+      twoInFlight: { serde: transcoder, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: true, maxInFlight: 2 },
       projection: { serde: projection, format: 'RowBinary', flushAt: 'commit', rowBinaryRows: false },
       previous: { serde: full, format: 'JSONEachRow', flushAt: 'batch-end', rowBinaryRows: false },
     } as const satisfies Record<string, PathVariant>;
@@ -344,17 +350,18 @@ export const suite: BenchSuite = {
       const main = (await throughTopology(server, records, variants.shipped)).rowsPerSecond;
       // Side by side, interleaved so that load from other processes hits every path alike.
       const sample = records.slice(0, quick ? 200_000 : 500_000);
-      const rates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[] };
-      const cpuRates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[] };
+      const rates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[], twoInFlight: [] as number[] };
+      const cpuRates = { previous: [] as number[], projection: [] as number[], shipped: [] as number[], twoInFlight: [] as number[] };
+      const inFlightRatios: number[] = [];
       const speedups: number[] = [];
       const transcoderSpeedups: number[] = [];
       const orders = [
-        ['previous', 'projection', 'shipped'],
-        ['shipped', 'projection', 'previous'],
-        ['projection', 'shipped', 'previous'],
+        ['previous', 'projection', 'shipped', 'twoInFlight'],
+        ['twoInFlight', 'shipped', 'projection', 'previous'],
+        ['projection', 'twoInFlight', 'previous', 'shipped'],
       ] as const;
       for (let round = 0; round < (quick ? 2 : 3); round += 1) {
-        const roundRates = { previous: 0, projection: 0, shipped: 0 };
+        const roundRates = { previous: 0, projection: 0, shipped: 0, twoInFlight: 0 };
         for (const name of orders[round % orders.length] as (typeof orders)[number]) {
           const other = await freshDatabase(base, `quintet_bench_analytics_${name}`);
           try {
@@ -368,6 +375,7 @@ export const suite: BenchSuite = {
         }
         speedups.push(roundRates.shipped / roundRates.previous);
         transcoderSpeedups.push(roundRates.shipped / roundRates.projection);
+        inFlightRatios.push(roundRates.twoInFlight / roundRates.shipped);
       }
 
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
@@ -384,6 +392,10 @@ export const suite: BenchSuite = {
       const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds: Avro transcoded straight to RowBinary rows` });
       figures.push(before, { ...projected, baseline: { name: before.name, value: before.value }, ratio: projected.value / before.value });
       figures.push({ ...after, baseline: { name: projected.name, value: projected.value }, ratio: after.value / projected.value });
+      const twoInFlight = summarize('analytics.shipped_pipeline.two_in_flight.rows_per_s', 'rows/s', rates.twoInFlight, {
+        notes: `the shipped path with two batches inserted at once (the sink's maxInFlight 2), same rounds; paired ratios to the shipped path: ${inFlightRatios.map((r) => r.toFixed(2)).join(', ')}`,
+      });
+      figures.push({ ...twoInFlight, baseline: { name: after.name, value: after.value }, ratio: twoInFlight.value / after.value });
       const cpuProjected = summarize('analytics.projection_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.projection, { notes: 'rows per CPU second of this process (topology, encoding, HTTP client), same rounds' });
       const cpuShipped = summarize('analytics.shipped_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.shipped, { notes: 'rows per CPU second of this process, same rounds; what the Node side could carry if ClickHouse kept up' });
       figures.push(cpuProjected, { ...cpuShipped, baseline: { name: cpuProjected.name, value: cpuProjected.value }, ratio: cpuShipped.value / cpuProjected.value });
