@@ -84,8 +84,9 @@ export function chainMessage(position: ChainPosition, event: CanonicalEvent): Bu
 }
 
 /**
- * HMAC-SHA256(key, M) with M fed to the HMAC piece by piece instead of being assembled (the hot path of
- * the ingest topology): the same bytes in the same order as chainMessage, so the same hash.
+ * HMAC-SHA256(key, M) for the hot path of the ingest topology: M is laid out exactly as chainMessage
+ * lays it out, in a scratch buffer reused from event to event, and the canonical JSON is encoded to
+ * UTF-8 once, straight into it (its byte length, which M carries before it, is what the write returns).
  */
 export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent): string {
   const { partition, sequence, keyId, previousHash } = position;
@@ -94,17 +95,31 @@ export function chainHash(key: Buffer, position: ChainPosition, event: Canonical
   if (!HASH_PATTERN.test(previousHash)) throw new QuintetError('CHAIN_INPUT_INVALID', 'previous hash is not 64 lower-case hex digits');
   const body = canonicalJson(event);
   const keyIdLength = Buffer.byteLength(keyId, 'ascii');
-  // Fixed part: domain ‖ 0x00 ‖ partition ‖ sequence ‖ key id length ‖ key id ‖ previous hash ‖ body length.
-  const head = Buffer.allocUnsafe(HEAD_BYTES + keyIdLength + 32 + 4);
-  DOMAIN_BYTES.copy(head, 0);
-  head.writeUInt8(0, 16);
-  head.writeUInt32BE(partition, 17);
-  writeUint64BE(head, sequence, 21);
-  head.writeUInt8(keyIdLength, 29);
-  head.write(keyId, HEAD_BYTES, 'ascii');
-  head.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
-  head.writeUInt32BE(Buffer.byteLength(body, 'utf8'), HEAD_BYTES + keyIdLength + 32);
-  return createHmac('sha256', secretKeyObject(key)).update(head).update(body, 'utf8').digest('hex');
+  // Fixed part: domain ‖ 0x00 ‖ partition ‖ sequence ‖ key id length ‖ key id ‖ previous hash ‖ body length; then the body.
+  const bodyAt = HEAD_BYTES + keyIdLength + 32 + 4;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes.
+  const message = messageBuffer(bodyAt + body.length * 3);
+  DOMAIN_BYTES.copy(message, 0);
+  message.writeUInt8(0, 16);
+  message.writeUInt32BE(partition, 17);
+  writeUint64BE(message, sequence, 21);
+  message.writeUInt8(keyIdLength, 29);
+  message.write(keyId, HEAD_BYTES, 'ascii');
+  message.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
+  const bodyLength = message.write(body, bodyAt, 'utf8');
+  message.writeUInt32BE(bodyLength, bodyAt - 4);
+  return createHmac('sha256', secretKeyObject(key)).update(message.subarray(0, bodyAt + bodyLength)).digest('hex');
+}
+
+/** Reused for every message up to this size (events are limited to far less); larger ones get their own. */
+const KEPT_MESSAGE_BYTES = 1024 * 1024;
+let scratchMessage = Buffer.allocUnsafe(16 * 1024);
+
+function messageBuffer(capacity: number): Buffer {
+  if (capacity <= scratchMessage.length) return scratchMessage;
+  if (capacity > KEPT_MESSAGE_BYTES) return Buffer.allocUnsafe(capacity);
+  scratchMessage = Buffer.allocUnsafe(Math.min(KEPT_MESSAGE_BYTES, Math.max(capacity, 2 * scratchMessage.length)));
+  return scratchMessage;
 }
 
 const HEAD_BYTES = 16 + 1 + 4 + 8 + 1;
