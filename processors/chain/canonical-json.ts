@@ -46,10 +46,8 @@ export function canonicalJson(value: unknown): string {
       for (const key of keys) {
         const member = record[key];
         if (member === undefined) continue;
-        if (!first) out += ',';
+        out += first ? memberPrefix(key) : nextMemberPrefix(key);
         first = false;
-        out += canonicalString(key);
-        out += ':';
         out += canonicalJson(member);
       }
       return `${out}}`;
@@ -57,6 +55,35 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new QuintetError('CHAIN_INPUT_INVALID', `a ${typeof value} cannot be canonicalized as JSON`);
   }
+}
+
+/**
+ * `"key":` and `,"key":`, remembered per key: events repeat the same keys, and one Map lookup is cheaper
+ * than building the quoted key and its separators again (three concatenations per member). Bounded:
+ * a map that fills up is cleared (the text is the same either way).
+ */
+const MEMBER_PREFIX_MEMO_SIZE = 4_096;
+const memberPrefixes = new Map<string, string>();
+const nextMemberPrefixes = new Map<string, string>();
+
+function memberPrefix(key: string): string {
+  let prefix = memberPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${canonicalString(key)}:`;
+    if (memberPrefixes.size >= MEMBER_PREFIX_MEMO_SIZE) memberPrefixes.clear();
+    memberPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+function nextMemberPrefix(key: string): string {
+  let prefix = nextMemberPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `,${canonicalString(key)}:`;
+    if (nextMemberPrefixes.size >= MEMBER_PREFIX_MEMO_SIZE) nextMemberPrefixes.clear();
+    nextMemberPrefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 /** Above this many keys the built-in sort is faster than insertion sort. */

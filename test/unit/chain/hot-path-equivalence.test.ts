@@ -143,6 +143,13 @@ describe('ingest hot-path equivalences', () => {
       if (expected instanceof Error) expect(() => canonicalJson(value)).toThrow(expected.message);
       else expect(canonicalJson(value)).toBe(expected);
     }
+    // More distinct keys than the member-prefix memo holds (it is cleared when full), keys needing escapes.
+    for (let i = 0; i < 10_000; i++) {
+      const value = { [`k${i}`]: i, [`q"${i % 7}\n`]: [i], [`é${i % 3}`]: { [`n${i}`]: null, a: i } };
+      expect(canonicalJson(value)).toBe(definitionalCanonicalJson(value));
+    }
+    expect(() => canonicalJson({ ok: 1, ['\ud800']: 1 })).toThrow();
+    expect(() => canonicalJson({ ok: 1, ['\ud800']: 1 })).toThrow();
   });
 
   it('canonicalJson stays exact after a rejected input and when called from inside itself', () => {
