@@ -144,7 +144,8 @@ export class PiiVault {
     // pipelined lookup finds them. Only subjects still unknown get a ready-made candidate, so that
     // "exists?" and "create" are one atomic claim (a second round trip, only for new subjects).
     const pending = [...missing];
-    const found = await this.#store.lookup(pending.map(([, subject]) => lookupHash(this.#lookupKey, subject)));
+    const hashes = pending.map(([, subject]) => lookupHash(this.#lookupKey, subject));
+    const found = await this.#store.lookup(hashes);
     const candidates: { key: string; claim: VaultClaim; dataKey: Buffer }[] = [];
     found.forEach((entry, i) => {
       const [key, subject] = pending[i] as [string, SubjectRef];
@@ -160,7 +161,8 @@ export class PiiVault {
         key,
         dataKey,
         claim: {
-          lookupHash: lookupHash(this.#lookupKey, subject),
+          // The same hash the lookup used (an HMAC per new subject less).
+          lookupHash: hashes[i] as string,
           pseudonym,
           wrappedKey: wrapDataKey(this.#ring, dataKey, pseudonym),
           encryptedSubject: encryptValue(dataKey, JSON.stringify([subject.kind, subject.id]), pseudonym, 'sid'),
