@@ -8,6 +8,10 @@
  *   insert loop (one INSERT per row) measured in the same run. The events are in log order, as on the
  *   canonical topic (arrival order: times rise with the offset over 56 days, 2 % late by up to ten
  *   minutes).
+ * - `analytics.kafka.rows_per_s`: the analytics deployment as `quintet run analytics` runs it, on
+ *   KafkaStreams, from a 4-partition canonical topic filled with the first records (300 000 with
+ *   --quick, else the million) until the group committed them all, kafkajs' fetch and decode included;
+ *   the bench then checks that ClickHouse holds every event exactly once.
  * - `analytics.shuffled.rows_per_s`: the same path and million events with times at random over the
  *   56 days (a shuffled backfill, every batch touching every minute bucket and both months): the worst
  *   case for ClickHouse's parts and views, and what `analytics.rows_per_s` measured before it was in
@@ -36,6 +40,10 @@
  * Events are the synthetic mix with what real canonical events carry beside the analytics fields
  * (a client user agent, analytics properties and entity details as JSON text, the chain link).
  */
+import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
+import { createKafkaClient } from '../connectors/kafka/client.js';
+import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
 import { ClickHouseDashboardBackend, ClickHouseEventWriter, encodeInsertBody } from '../connectors/clickhouse/analytics-store.js';
 import { migrate } from '../connectors/clickhouse/migrations.js';
 import { ClickHouseServer, connectionOptionsFrom, type ClickHouseConnectionOptions, type InsertFormat } from '../connectors/clickhouse/server.js';
@@ -54,7 +62,10 @@ import type { ConsumedRecord } from '../streams/records.js';
 import { Serdes, type Serde } from '../streams/serdes.js';
 import { StreamTask } from '../streams/task.js';
 import { analyticsCanonicalSerde, analyticsProjectionSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
-import { canonicalAvroSerde } from '../topologies/deployments.js';
+import { canonicalAvroSerde, openDeployment } from '../topologies/deployments.js';
+import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
+import { endOffsets } from './ingest-e2e.js';
+import { waitUntilCommitted } from './runtime.js';
 import { summarize, type BenchSuite, type Figure } from './figures.js';
 
 const MILLION = 1_000_000;
@@ -152,6 +163,60 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
   const cpu = process.cpuUsage(cpuStarted);
   await task.close();
   return { rowsPerSecond: records.length / seconds, rowsPerCpuSecond: records.length / ((cpu.user + cpu.system) / 1e6) };
+}
+
+/**
+ * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, at-least-once with the
+ * pre-commit flush, commit at the batch delay) on a 4-partition canonical topic filled with `records`:
+ * rows/s from the start of the engine until the group committed the whole topic, kafkajs' fetch and
+ * decode included; then checks that ClickHouse holds every event exactly once.
+ */
+async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, records: readonly ConsumedRecord[]): Promise<number> {
+  const id = randomUUID().slice(0, 8);
+  const topic = `bench-analytics-${id}-canonical`;
+  const kafka = createKafkaClient(config, { clientIdSuffix: 'bench-analytics' });
+  const admin = new KafkaTopicAdmin(kafka);
+  const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
+  const overrides = { 'topics.canonical': topic, 'clickhouse.database': database, 'streams.applicationId': `bench-analytics-${id}` };
+  const runConfig = loadConfig({ env: process.env, overrides });
+  await migrate({ ...base, database });
+  const server = ClickHouseServer.connect({ ...base, database });
+  try {
+    await admin.ensureTopics([{ name: topic, partitions: 4, replicationFactor: 1 }]);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    for (let at = 0; at < records.length; at += 2_000) {
+      await producer.send({ topic, messages: records.slice(at, at + 2_000).map((record) => ({ key: record.key, value: record.value })) });
+    }
+    await producer.disconnect();
+    const end = await endOffsets(admin, topic);
+    const deployment = await openDeployment('analytics', runConfig);
+    const streams = new KafkaStreams(deployment.topology, {
+      config: runConfig,
+      applicationId: deployment.applicationId,
+      ...(deployment.commitIntervalMs === undefined ? {} : { commitIntervalMs: deployment.commitIntervalMs }),
+    });
+    const started = performance.now();
+    let seconds: number;
+    try {
+      await streams.start();
+      await waitUntilCommitted(admin, deployment.applicationId, topic, end, 1_800_000);
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      await streams.close();
+      await deployment.close();
+    }
+    const [stored] = await server.rows<{ rows: string; ids: string }>('SELECT count() AS rows, uniqExact(event_id) AS ids FROM events');
+    if (Number(stored?.rows) !== records.length || Number(stored?.ids) !== records.length) {
+      throw new Error(`analytics through Kafka stored ${stored?.rows} rows (${stored?.ids} distinct ids) for ${records.length} records`);
+    }
+    await admin.deleteGroups([deployment.applicationId]).catch(() => undefined);
+    return records.length / seconds;
+  } finally {
+    await admin.deleteTopics([topic]).catch(() => undefined);
+    await admin.close();
+    await dropDatabase(server);
+  }
 }
 
 /**
@@ -378,11 +443,16 @@ export const suite: BenchSuite = {
         inFlightRatios.push(roundRates.twoInFlight / roundRates.shipped);
       }
 
+      const kafkaSample = records.slice(0, quick ? 300_000 : MILLION);
+      const viaKafka = summarize('analytics.kafka.rows_per_s', 'rows/s', [await throughKafka(config, base, kafkaSample)], {
+        notes: `${kafkaSample.length} records on a 4-partition canonical topic → the analytics deployment on KafkaStreams (kafkajs fetch and decode included, commit at the 1 s batch delay) → ClickHouse; every event found exactly once afterwards`,
+      });
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
       const batched = summarize('analytics.rows_per_s', 'rows/s', [main], {
         notes: `1M canonical Avro records → analytics topology (Avro transcoded to RowBinary rows, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
       figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
+      figures.push({ ...viaKafka, baseline: { name: batched.name, value: batched.value }, ratio: viaKafka.value / batched.value });
       const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.previous, {
         notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
       });
