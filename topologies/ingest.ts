@@ -27,7 +27,7 @@
  * keys are pseudonyms and whose values hold no raw PII. See docs/pii-vault.md, "User profiles".
  */
 import { QuintetError } from '../core/errors.js';
-import type { DeadLetter } from '../core/result.js';
+import type { DeadLetter, Ok, StepResult } from '../core/result.js';
 import type { ProcessorContext, Processor, StreamRecord, Headers } from '../streams/processor.js';
 import { Serdes, type Serde } from '../streams/serdes.js';
 import { Stores, type KeyValueStore } from '../streams/state/index.js';
@@ -184,18 +184,28 @@ export class IngestProcessor implements Processor<Bytes, Bytes, unknown, unknown
       const result = this.#translator.translate({ value: record.value, headers: record.headers }, now);
       return result.kind === 'ok' ? { kind: 'ok', events: result.value } : result.kind === 'deadLetter' ? result : { kind: 'deadLetter', stage: 'adapt', code: 'DROPPED', message: result.reason };
     });
-    const events = translated.flatMap((o) => (o.kind === 'ok' ? o.events : []));
+    const events: CanonicalEvent[] = [];
+    for (const outcome of translated) if (outcome.kind === 'ok') for (const event of outcome.events) events.push(event);
     const pseudonymized = await this.#pseudonymizer.pseudonymizeBatch(events);
     let next = 0;
     return translated.map((outcome) => {
       if (outcome.kind !== 'ok') return outcome;
-      const results = pseudonymized.slice(next, next + outcome.events.length);
-      next += outcome.events.length;
-      const rejected = results.find((r) => r.kind !== 'ok');
-      if (rejected !== undefined) {
-        return rejected.kind === 'deadLetter' ? rejected : { kind: 'deadLetter', stage: PSEUDONYMIZE_STAGE, code: 'PSEUDONYMIZE_DROPPED', message: rejected.reason };
+      const count = outcome.events.length;
+      const from = next;
+      next += count;
+      // The results of this record's events: the first rejection rejects the record, else all its events.
+      for (let i = from; i < from + count; i++) {
+        const result = pseudonymized[i] as StepResult<CanonicalEvent>;
+        if (result.kind === 'deadLetter') return result;
+        if (result.kind !== 'ok') return { kind: 'deadLetter', stage: PSEUDONYMIZE_STAGE, code: 'PSEUDONYMIZE_DROPPED', message: result.reason };
       }
-      return { kind: 'ok', events: results.map((r) => (r.kind === 'ok' ? r.value : (undefined as never))) };
+      // Usually one event per record, and the pseudonymizer worked in place: the translated array serves.
+      const events = outcome.events;
+      for (let i = 0; i < count; i++) {
+        const result = pseudonymized[from + i] as Ok<CanonicalEvent>;
+        if (events[i] !== result.value) events[i] = result.value;
+      }
+      return outcome;
     });
   }
 
