@@ -31,7 +31,9 @@
  * - `analytics.{projection,shipped}_pipeline.rows_per_cpu_s`: the same rounds per CPU second of this
  *   process, i.e. the Node side's cost without waiting for ClickHouse.
  * - `analytics.server_ingest.*`: ClickHouse's insert alone (bodies encoded beforehand) into `events`
- *   with its materialized views and into a copy without them: the ceiling of the whole path.
+ *   with its materialized views and into a copy without them: the ceiling of the whole path; with
+ *   `…server_cpu_us_per_row`, the ClickHouse server's own CPU time per row (from /proc, when the server
+ *   is the local stack's process), which other load hardly moves.
  * - `analytics.stage.*`: rows per CPU second of each step, to see where the time goes;
  *   `analytics.stage.transcode_row_binary` (Avro → RowBinary rows, one pass) beside
  *   `analytics.stage.projection_chain_row_binary` (projection decode → row → RowBinary) on the same records.
@@ -41,6 +43,9 @@
  * (a client user agent, analytics properties and entity details as JSON text, the chain link).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Partitioners } from 'kafkajs';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
@@ -349,20 +354,49 @@ async function serverIngest(server: ClickHouseServer, records: readonly Consumed
   await server.command('CREATE TABLE IF NOT EXISTS events_without_views AS events');
   const tables = ['events', 'events_without_views'] as const;
   const samples = { events: [] as number[], events_without_views: [] as number[] };
+  const cpu = { events: [] as number[], events_without_views: [] as number[] };
   for (let round = 0; round < rounds; round += 1) {
     for (let i = 0; i < tables.length; i += 1) {
       const table = tables[(round + i) % tables.length] as (typeof tables)[number];
       const writer = new ClickHouseEventWriter(server, table).rowBinaryWriter() as BatchWriter<Buffer>;
+      const cpuBefore = clickHouseServerCpuSeconds();
       const started = performance.now();
       for (const body of bodies) await writer.write(body);
       samples[table].push(rows.length / ((performance.now() - started) / 1000));
+      const cpuAfter = clickHouseServerCpuSeconds();
+      if (cpuBefore !== undefined && cpuAfter !== undefined) cpu[table].push(((cpuAfter - cpuBefore) * 1e6) / rows.length);
     }
   }
   await server.command('TRUNCATE TABLE events_without_views');
   const withViews = summarize(`${prefix}.events.rows_per_s`, 'rows/s', samples.events, { notes: `insert only (bodies encoded beforehand), ${rows.length} rows in 50k batches, into events and its 2 materialized views` });
   const withoutViews = summarize(`${prefix}.events_without_views.rows_per_s`, 'rows/s', samples.events_without_views, { notes: 'same bodies and rounds, into a copy of events without materialized views' });
-  return [withoutViews, { ...withViews, baseline: { name: withoutViews.name, value: withoutViews.value }, ratio: withViews.value / withoutViews.value }];
+  const figures: Figure[] = [withoutViews, { ...withViews, baseline: { name: withoutViews.name, value: withoutViews.value }, ratio: withViews.value / withoutViews.value }];
+  if (cpu.events.length > 0 && cpu.events_without_views.length > 0) {
+    const notes = 'CPU time (user + system) of the local stack\'s clickhouse-server process per inserted row, merges during the insert included; unlike the rates, load from other processes hardly moves it';
+    const cpuWithout = summarize(`${prefix}.events_without_views.server_cpu_us_per_row`, 'µs', cpu.events_without_views, { notes });
+    const cpuWith = summarize(`${prefix}.events.server_cpu_us_per_row`, 'µs', cpu.events, { notes });
+    figures.push(cpuWithout, { ...cpuWith, baseline: { name: cpuWithout.name, value: cpuWithout.value }, ratio: cpuWith.value / cpuWithout.value });
+  }
+  return figures;
 }
+
+/**
+ * CPU seconds used so far by the local stack's ClickHouse server (deploy/local/stack writes its pid),
+ * or undefined when ClickHouse is not the stack's own process on this machine.
+ */
+function clickHouseServerCpuSeconds(): number | undefined {
+  try {
+    const pid = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '.stack', 'clickhouse', 'clickhouse.pid'), 'utf8').trim();
+    // Fields after the command name: state is 3rd, utime 14th and stime 15th of /proc/<pid>/stat.
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 const SNAKE: Record<InsertFormat, string> = { RowBinary: 'row_binary', TabSeparated: 'tab_separated', JSONEachRow: 'json_each_row' };
 const snake = (format: InsertFormat): string => SNAKE[format];
