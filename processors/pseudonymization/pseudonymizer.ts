@@ -60,15 +60,21 @@ function getPath(root: unknown, path: string): unknown {
   return node;
 }
 
-/** Parent object of a dotted path and the last key, creating nothing. */
-function parentOf(root: unknown, path: string): [Obj, string] | undefined {
+/** Parent object of a dotted path, creating nothing (no [parent, key] pair: this runs for several paths per event). */
+function parentOf(root: unknown, path: string): Obj | undefined {
   const parts = partsOf(path);
   let parent = root;
   for (let i = 0; i < parts.length - 1; i++) {
     if (!isObject(parent)) return undefined;
     parent = parent[parts[i] as string];
   }
-  return isObject(parent) ? [parent, parts[parts.length - 1] as string] : undefined;
+  return isObject(parent) ? parent : undefined;
+}
+
+/** The last key of a dotted path. */
+function lastKeyOf(path: string): string {
+  const parts = partsOf(path);
+  return parts[parts.length - 1] as string;
 }
 
 const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
@@ -151,21 +157,23 @@ export class Pseudonymizer {
     }
 
     for (const reference of references) {
-      const at = parentOf(event, reference.path);
-      const value = at?.[0][at[1]];
-      if (at === undefined || typeof value !== 'string' || value === '') continue;
-      delete at[0][at[1]];
+      const parent = parentOf(event, reference.path);
+      const key = lastKeyOf(reference.path);
+      const value = parent?.[key];
+      if (parent === undefined || typeof value !== 'string' || value === '') continue;
+      delete parent[key];
       const target = parentOf(event, reference.pseudonymPath);
-      if (target !== undefined) target[0][target[1]] = (handles.get(subjectKey({ kind: reference.kind, id: value })) as SubjectHandle).pseudonym;
+      if (target !== undefined) target[lastKeyOf(reference.pseudonymPath)] = (handles.get(subjectKey({ kind: reference.kind, id: value })) as SubjectHandle).pseudonym;
     }
 
     // Exact paths first.
     for (const [path, action] of this.#fieldActions) {
-      const at = parentOf(event, path);
-      if (at === undefined || at[0][at[1]] === undefined) continue;
-      const next = this.#transform(scope, path, at[0][at[1]] as JsonValue, action);
-      if (next === undefined) delete at[0][at[1]];
-      else at[0][at[1]] = next;
+      const parent = parentOf(event, path);
+      const key = lastKeyOf(path);
+      if (parent === undefined || parent[key] === undefined) continue;
+      const next = this.#transform(scope, path, parent[key] as JsonValue, action);
+      if (next === undefined) delete parent[key];
+      else parent[key] = next;
     }
 
     // Then free-form objects, by key name and by value shape.
