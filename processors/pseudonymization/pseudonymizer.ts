@@ -194,7 +194,7 @@ export class Pseudonymizer {
       const subject: SubjectRef = { kind: (references[i] as SubjectReference).kind, id: value };
       replacements = remember(replacements, subject, handles.get(subjectKey(subject)));
     }
-    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, replacements);
+    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, { raws: [...replacements.keys()], pseudonyms: [...replacements.values()] });
     return ok(event);
   }
 
@@ -319,17 +319,30 @@ const MIN_SCRUBBED_IDENTIFIER_LENGTH = 3;
 /** Identifier characters: an occurrence counts only where it is not part of a longer identifier. */
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function scrubString(value: string, replacements: ReadonlyMap<string, string>): string {
+/**
+ * The replacements of one event as parallel arrays, in the Map's order: scrubbing visits every string of
+ * the event, and iterating the Map there allocated an iterator and an entry pair per string.
+ */
+interface Replacements {
+  readonly raws: readonly string[];
+  readonly pseudonyms: readonly string[];
+}
+
+function scrubString(value: string, replacements: Replacements): string {
   let out = value;
-  for (const [raw, pseudonym] of replacements) {
+  const { raws, pseudonyms } = replacements;
+  for (let i = 0; i < raws.length; i++) {
+    const raw = raws[i] as string;
     if (!out.includes(raw)) continue;
-    out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(raw)}(?![A-Za-z0-9_-])`, 'g'), pseudonym);
+    out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(raw)}(?![A-Za-z0-9_-])`, 'g'), pseudonyms[i] as string);
   }
   return out;
 }
 
-function scrubIdentifiers(node: Obj, replacements: ReadonlyMap<string, string>): void {
-  for (const key of Object.keys(node)) {
+function scrubIdentifiers(node: Obj, replacements: Replacements): void {
+  // for…in with an own-property check: the own keys, in Object.keys' order, without an array per object.
+  for (const key in node) {
+    if (!Object.hasOwn(node, key)) continue;
     const value = node[key];
     if (typeof value === 'string') {
       const scrubbed = scrubString(value, replacements);
@@ -340,7 +353,7 @@ function scrubIdentifiers(node: Obj, replacements: ReadonlyMap<string, string>):
 }
 
 /** In place, like the objects: the event is this step's own (a copy, or in place by request). */
-function scrubArray(items: JsonValue[], replacements: ReadonlyMap<string, string>): void {
+function scrubArray(items: JsonValue[], replacements: Replacements): void {
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as JsonValue;
     if (typeof item === 'string') {
