@@ -9,9 +9,10 @@
  *   canonical topic (arrival order: times rise with the offset over 56 days, 2 % late by up to ten
  *   minutes).
  * - `analytics.kafka.rows_per_s`: the analytics deployment as `quintet run analytics` runs it, on
- *   KafkaStreams, from a 4-partition canonical topic filled with the million records until the group
- *   committed them all, kafkajs' fetch and decode included; `.steady` from the moment a fifth was
- *   committed. The bench then checks that ClickHouse holds every event exactly once.
+ *   KafkaStreams in a process of its own, from a 4-partition canonical topic filled with the million
+ *   records until the group committed them all, kafkajs' fetch and decode included; `.steady` from
+ *   the moment a fifth was committed. The bench then checks that ClickHouse holds every event exactly
+ *   once.
  * - `analytics.shuffled.rows_per_s`: the same path and million events with times at random over the
  *   56 days (a shuffled backfill, every batch touching every minute bucket and both months): the worst
  *   case for ClickHouse's parts and views, and what `analytics.rows_per_s` measured before it was in
@@ -42,10 +43,11 @@
  * Events are the synthetic mix with what real canonical events carry beside the analytics fields
  * (a client user agent, analytics properties and entity details as JSON text, the chain link).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Partitioners } from 'kafkajs';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
@@ -170,22 +172,17 @@ async function throughTopology(server: ClickHouseServer, records: readonly Consu
   return { rowsPerSecond: records.length / seconds, rowsPerCpuSecond: records.length / ((cpu.user + cpu.system) / 1e6) };
 }
 
-/**
- * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, at-least-once with the
- * pre-commit flush, commit at the batch delay) on a 4-partition canonical topic filled with `records`:
- * rows/s from the start of the engine until the group committed the whole topic, kafkajs' fetch and
- * decode included; then checks that ClickHouse holds every event exactly once.
- */
-async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, records: readonly ConsumedRecord[]): Promise<{ rowsPerSecond: number; steadyRowsPerSecond: number }> {
-  const id = randomUUID().slice(0, 8);
-  const topic = `bench-analytics-${id}-canonical`;
+/** A canonical topic filled with the bench's records, for the Kafka path. */
+interface FilledTopic {
+  readonly topic: string;
+  readonly count: number;
+}
+
+/** Writes `records` (keys and framed Avro values as they are) to a fresh 4-partition canonical topic. */
+async function fillCanonicalTopic(config: QuintetConfig, records: readonly ConsumedRecord[]): Promise<FilledTopic> {
+  const topic = `bench-analytics-${randomUUID().slice(0, 8)}-canonical`;
   const kafka = createKafkaClient(config, { clientIdSuffix: 'bench-analytics' });
   const admin = new KafkaTopicAdmin(kafka);
-  const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
-  const overrides = { 'topics.canonical': topic, 'clickhouse.database': database, 'streams.applicationId': `bench-analytics-${id}` };
-  const runConfig = loadConfig({ env: process.env, overrides });
-  await migrate({ ...base, database });
-  const server = ClickHouseServer.connect({ ...base, database });
   try {
     await admin.ensureTopics([{ name: topic, partitions: 4, replicationFactor: 1 }]);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -194,50 +191,97 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
       await producer.send({ topic, messages: records.slice(at, at + 2_000).map((record) => ({ key: record.key, value: record.value })) });
     }
     await producer.disconnect();
-    const end = await endOffsets(admin, topic);
-    const deployment = await openDeployment('analytics', runConfig);
-    const streams = new KafkaStreams(deployment.topology, {
-      config: runConfig,
-      applicationId: deployment.applicationId,
-      ...(deployment.commitIntervalMs === undefined ? {} : { commitIntervalMs: deployment.commitIntervalMs }),
-    });
-    const started = performance.now();
-    let seconds: number;
-    // When a fifth of the topic was committed: the steady rate leaves out the group join and warm-up.
-    let fifth: { at: number; done: number } | undefined;
-    const sampler = setInterval(() => {
-      if (fifth !== undefined) return;
-      void admin
-        .committedOffsets(deployment.applicationId, topic)
-        .then((committed) => {
-          let done = 0;
-          for (const offset of committed.values()) done += Math.max(0, Number(offset));
-          if (fifth === undefined && done >= records.length / 5) fifth = { at: performance.now(), done };
-        })
-        .catch(() => undefined);
-    }, 100);
-    try {
-      await streams.start();
-      await waitUntilCommitted(admin, deployment.applicationId, topic, end, 1_800_000);
-      seconds = (performance.now() - started) / 1000;
-    } finally {
-      clearInterval(sampler);
-      await streams.close();
-      await deployment.close();
-    }
-    const finished = started + seconds * 1000;
-    const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
-    const [stored] = await server.rows<{ rows: string; ids: string }>('SELECT count() AS rows, uniqExact(event_id) AS ids FROM events');
-    if (Number(stored?.rows) !== records.length || Number(stored?.ids) !== records.length) {
-      throw new Error(`analytics through Kafka stored ${stored?.rows} rows (${stored?.ids} distinct ids) for ${records.length} records`);
-    }
-    await admin.deleteGroups([deployment.applicationId]).catch(() => undefined);
-    return { rowsPerSecond: records.length / seconds, steadyRowsPerSecond: (records.length - steady.done) / ((finished - steady.at) / 1000) };
   } finally {
-    await admin.deleteTopics([topic]).catch(() => undefined);
+    await admin.close();
+  }
+  return { topic, count: records.length };
+}
+
+/** How the suite hands the Kafka-path child its topic and database. */
+const KAFKA_PATH_VARIABLE = 'QUINTET_BENCH_ANALYTICS_KAFKA_PATH';
+
+/**
+ * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, the pre-commit flush,
+ * commit at the batch delay) over `filled`, in a child process of its own so that the bench's million
+ * records in memory do not weigh on its garbage collector: rows/s from the start of the engine until
+ * the group committed the whole topic, kafkajs' fetch and decode included, and from a fifth on. Then
+ * checks that ClickHouse holds every event exactly once, and removes the topic, group and database.
+ */
+async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, filled: FilledTopic): Promise<{ rowsPerSecond: number; steadyRowsPerSecond: number }> {
+  const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
+  const applicationId = `bench-analytics-${randomUUID().slice(0, 8)}`;
+  const overrides = { 'topics.canonical': filled.topic, 'clickhouse.database': database, 'streams.applicationId': applicationId };
+  await migrate({ ...base, database });
+  const server = ClickHouseServer.connect({ ...base, database });
+  const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'bench-analytics' }));
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+        env: { ...process.env, [KAFKA_PATH_VARIABLE]: JSON.stringify({ overrides, count: filled.count }) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
+      child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the analytics Kafka-path process exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`))));
+    });
+    const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { rowsPerSecond: number; steadyRowsPerSecond: number };
+    const [stored] = await server.rows<{ rows: string; ids: string }>('SELECT count() AS rows, uniqExact(event_id) AS ids FROM events');
+    if (Number(stored?.rows) !== filled.count || Number(stored?.ids) !== filled.count) {
+      throw new Error(`analytics through Kafka stored ${stored?.rows} rows (${stored?.ids} distinct ids) for ${filled.count} records`);
+    }
+    await admin.deleteGroups([`${applicationId}-analytics`]).catch(() => undefined);
+    return result;
+  } finally {
+    await admin.deleteTopics([filled.topic]).catch(() => undefined);
     await admin.close();
     await dropDatabase(server);
   }
+}
+
+/** The Kafka-path child: runs the analytics deployment until its group committed the topic, prints its rates. */
+async function kafkaPathProcess(): Promise<void> {
+  const parameters = JSON.parse(process.env[KAFKA_PATH_VARIABLE] ?? '{}') as { overrides: Record<string, string>; count: number };
+  const config = loadConfig({ env: process.env, overrides: parameters.overrides });
+  const topic = config.topics.canonical;
+  const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'bench-analytics' }));
+  const end = await endOffsets(admin, topic);
+  const deployment = await openDeployment('analytics', config);
+  const streams = new KafkaStreams(deployment.topology, {
+    config,
+    applicationId: deployment.applicationId,
+    ...(deployment.commitIntervalMs === undefined ? {} : { commitIntervalMs: deployment.commitIntervalMs }),
+  });
+  const started = performance.now();
+  let seconds: number;
+  // When a fifth of the topic was committed: the steady rate leaves out the group join and warm-up.
+  let fifth: { at: number; done: number } | undefined;
+  const sampler = setInterval(() => {
+    if (fifth !== undefined) return;
+    void admin
+      .committedOffsets(deployment.applicationId, topic)
+      .then((committed) => {
+        let done = 0;
+        for (const offset of committed.values()) done += Math.max(0, Number(offset));
+        if (fifth === undefined && done >= parameters.count / 5) fifth = { at: performance.now(), done };
+      })
+      .catch(() => undefined);
+  }, 100);
+  try {
+    await streams.start();
+    await waitUntilCommitted(admin, deployment.applicationId, topic, end, 1_800_000);
+    seconds = (performance.now() - started) / 1000;
+  } finally {
+    clearInterval(sampler);
+    await streams.close();
+    await deployment.close();
+    await admin.close();
+  }
+  const finished = started + seconds * 1000;
+  const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
+  const rates = { rowsPerSecond: parameters.count / seconds, steadyRowsPerSecond: (parameters.count - steady.done) / ((finished - steady.at) / 1000) };
+  process.stdout.write(`${JSON.stringify(rates)}\n`);
 }
 
 /**
@@ -493,20 +537,12 @@ export const suite: BenchSuite = {
         inFlightRatios.push(roundRates.twoInFlight / roundRates.shipped);
       }
 
-      const kafkaRun = await throughKafka(config, base, records);
-      const viaKafka = summarize('analytics.kafka.rows_per_s', 'rows/s', [kafkaRun.rowsPerSecond], {
-        notes: `${records.length} records on a 4-partition canonical topic → the analytics deployment on KafkaStreams (kafkajs fetch and decode included, commit at the 1 s batch delay) → ClickHouse, from the engine's start (group join included); every event found exactly once afterwards`,
-      });
-      const viaKafkaSteady = summarize('analytics.kafka.steady.rows_per_s', 'rows/s', [kafkaRun.steadyRowsPerSecond], {
-        notes: 'the same run from the moment a fifth of the topic was committed (no group join, less warm-up)',
-      });
+      const filled = await fillCanonicalTopic(config, records);
       const baseline = summarize('analytics.row_by_row.rows_per_s', 'rows/s', [await rowByRow(server, quick ? 200 : 500)], { notes: 'one INSERT (HTTP request) per row' });
       const batched = summarize('analytics.rows_per_s', 'rows/s', [main], {
         notes: `1M canonical Avro records → analytics topology (Avro transcoded to RowBinary rows, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
       figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
-      figures.push({ ...viaKafka, baseline: { name: batched.name, value: batched.value }, ratio: viaKafka.value / batched.value });
-      figures.push({ ...viaKafkaSteady, baseline: { name: batched.name, value: batched.value }, ratio: viaKafkaSteady.value / batched.value });
       const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.previous, {
         notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
       });
@@ -534,7 +570,16 @@ export const suite: BenchSuite = {
       }
       figures.push(...(await dashboardLatencies(server, quick ? 5 : 11)));
       const inLogOrder = figures.find((figure) => figure.name === 'analytics.rows_per_s') as Figure;
-      records = []; // freed before the shuffled million is built
+      records = []; // freed before the Kafka path runs and the shuffled million is built
+      const kafkaRun = await throughKafka(config, base, filled);
+      const viaKafka = summarize('analytics.kafka.rows_per_s', 'rows/s', [kafkaRun.rowsPerSecond], {
+        notes: `${filled.count} records on a 4-partition canonical topic → the analytics deployment on KafkaStreams in a process of its own (kafkajs fetch and decode included, commit at the 1 s batch delay) → ClickHouse, from the engine's start (group join included); every event found exactly once afterwards`,
+      });
+      const viaKafkaSteady = summarize('analytics.kafka.steady.rows_per_s', 'rows/s', [kafkaRun.steadyRowsPerSecond], {
+        notes: 'the same run from the moment a fifth of the topic was committed (no group join, less warm-up)',
+      });
+      figures.push({ ...viaKafka, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: viaKafka.value / inLogOrder.value });
+      figures.push({ ...viaKafkaSteady, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: viaKafkaSteady.value / inLogOrder.value });
       const shuffled = await canonicalRecords(config, MILLION, 1, 'random');
       const backfill = await freshDatabase(base, 'quintet_bench_analytics_shuffled');
       try {
@@ -558,3 +603,6 @@ export const suite: BenchSuite = {
     return figures;
   },
 };
+
+// Run directly (by throughKafka), this file is the Kafka-path process.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await kafkaPathProcess();

@@ -70,6 +70,8 @@ export interface QuintetConfig {
     readonly batchMaxRows: number;
     readonly batchMaxBytes: number;
     readonly batchMaxDelayMs: number;
+    /** Analytics sink: batches inserted at the same time per input partition. */
+    readonly insertsInFlight: number;
   };
   readonly topics: {
     readonly raw: string;
@@ -253,6 +255,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('clickhouse.batchMaxRows', 'QUINTET_CLICKHOUSE_BATCH_MAX_ROWS', '50000', integer(1, 10_000_000), 'Analytics sink: most rows in one ClickHouse insert.'),
   key('clickhouse.batchMaxBytes', 'QUINTET_CLICKHOUSE_BATCH_MAX_BYTES', String(16 * 1024 * 1024), integer(1024, 1024 * 1024 * 1024), 'Analytics sink: most bytes of rows in one insert (bounds memory).'),
   key('clickhouse.batchMaxDelayMs', 'QUINTET_CLICKHOUSE_BATCH_MAX_DELAY_MS', '1000', integer(10, 600_000), 'Analytics sink: longest a row waits for its insert; the analytics topology commits offsets at this interval, after the insert.'),
+  key('clickhouse.insertsInFlight', 'QUINTET_CLICKHOUSE_INSERTS_IN_FLIGHT', '1', integer(1, 16), 'Analytics sink: batches inserted at the same time per input partition (ClickHouse inserts each on one thread); memory holds up to this many batches plus the open one.'),
   key('topics.raw', 'QUINTET_TOPIC_RAW', 'quintet.raw', topicName, 'Raw events as producers send them (any supported format).'),
   key('topics.canonical', 'QUINTET_TOPIC_CANONICAL', 'quintet.canonical', topicName, 'Pseudonymized, hash-chained canonical events (Avro, CloudEvents headers).'),
   key('topics.deadLetter', 'QUINTET_TOPIC_DEAD_LETTER', 'quintet.dead-letter', topicName, 'Rejected records with reason, stage and encrypted payload.'),
@@ -389,6 +392,7 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
       batchMaxRows: get('clickhouse.batchMaxRows'),
       batchMaxBytes: get('clickhouse.batchMaxBytes'),
       batchMaxDelayMs: get('clickhouse.batchMaxDelayMs'),
+      insertsInFlight: get('clickhouse.insertsInFlight'),
     },
     topics: {
       raw: get('topics.raw'),

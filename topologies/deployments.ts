@@ -132,6 +132,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig, 
         valueSerde: analyticsCanonicalSerde(connectSchemaRegistry(config)),
         store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(clickhouse) },
         limits: { maxRows: config.clickhouse.batchMaxRows, maxBytes: config.clickhouse.batchMaxBytes, maxDelayMs: config.clickhouse.batchMaxDelayMs },
+        maxInFlight: config.clickhouse.insertsInFlight,
         ...(metrics === undefined ? {} : { onWritten: (batch) => metrics.sinkBatch('clickhouse', batch.rows, batch.seconds) }),
       });
       // Rows accumulate until the commit writes them: committing at the batch delay keeps inserts large.
