@@ -66,22 +66,15 @@ const MEMBER_PREFIX_MEMO_SIZE = 4_096;
 const memberPrefixes = new Map<string, string>();
 const nextMemberPrefixes = new Map<string, string>();
 
-function memberPrefix(key: string): string {
-  let prefix = memberPrefixes.get(key);
-  if (prefix === undefined) {
-    prefix = `${canonicalString(key)}:`;
-    if (memberPrefixes.size >= MEMBER_PREFIX_MEMO_SIZE) memberPrefixes.clear();
-    memberPrefixes.set(key, prefix);
-  }
-  return prefix;
-}
+const memberPrefix = (key: string): string => rememberedPrefix(memberPrefixes, '', key);
+const nextMemberPrefix = (key: string): string => rememberedPrefix(nextMemberPrefixes, ',', key);
 
-function nextMemberPrefix(key: string): string {
-  let prefix = nextMemberPrefixes.get(key);
+function rememberedPrefix(memo: Map<string, string>, separator: string, key: string): string {
+  let prefix = memo.get(key);
   if (prefix === undefined) {
-    prefix = `,${canonicalString(key)}:`;
-    if (nextMemberPrefixes.size >= MEMBER_PREFIX_MEMO_SIZE) nextMemberPrefixes.clear();
-    nextMemberPrefixes.set(key, prefix);
+    prefix = `${separator}${canonicalString(key)}:`;
+    if (memo.size >= MEMBER_PREFIX_MEMO_SIZE) memo.clear();
+    memo.set(key, prefix);
   }
   return prefix;
 }
