@@ -71,9 +71,9 @@ import { StreamTask } from '../streams/task.js';
 import { analyticsCanonicalSerde, analyticsProjectionSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
 import { canonicalAvroSerde, openDeployment } from '../topologies/deployments.js';
 import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
-import { endOffsets } from './ingest-e2e.js';
+import { committedTotal, endOffsets } from './ingest-e2e.js';
 import { waitUntilCommitted } from './runtime.js';
-import { summarize, type BenchSuite, type Figure } from './figures.js';
+import { summarize, withBaseline, type BenchSuite, type Figure } from './figures.js';
 
 const MILLION = 1_000_000;
 const START = Date.UTC(2026, 9, 1);
@@ -205,12 +205,12 @@ const KAFKA_PATH_VARIABLE = 'QUINTET_BENCH_ANALYTICS_KAFKA_PATH';
  * commit at the batch delay) over `filled`, in a child process of its own so that the bench's million
  * records in memory do not weigh on its garbage collector: rows/s from the start of the engine until
  * the group committed the whole topic, kafkajs' fetch and decode included, and from a fifth on. Then
- * checks that ClickHouse holds every event exactly once, and removes the topic, group and database.
+ * checks that ClickHouse holds every event exactly once, and removes the topic and database (the child
+ * removes its consumer group).
  */
 async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, filled: FilledTopic): Promise<{ rowsPerSecond: number; steadyRowsPerSecond: number }> {
   const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
-  const applicationId = `bench-analytics-${randomUUID().slice(0, 8)}`;
-  const overrides = { 'topics.canonical': filled.topic, 'clickhouse.database': database, 'streams.applicationId': applicationId };
+  const overrides = { 'topics.canonical': filled.topic, 'clickhouse.database': database, 'streams.applicationId': `bench-analytics-${randomUUID().slice(0, 8)}` };
   await migrate({ ...base, database });
   const server = ClickHouseServer.connect({ ...base, database });
   const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'bench-analytics' }));
@@ -231,7 +231,6 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
     if (Number(stored?.rows) !== filled.count || Number(stored?.ids) !== filled.count) {
       throw new Error(`analytics through Kafka stored ${stored?.rows} rows (${stored?.ids} distinct ids) for ${filled.count} records`);
     }
-    await admin.deleteGroups([`${applicationId}-analytics`]).catch(() => undefined);
     return result;
   } finally {
     await admin.deleteTopics([filled.topic]).catch(() => undefined);
@@ -259,11 +258,8 @@ async function kafkaPathProcess(): Promise<void> {
   let fifth: { at: number; done: number } | undefined;
   const sampler = setInterval(() => {
     if (fifth !== undefined) return;
-    void admin
-      .committedOffsets(deployment.applicationId, topic)
-      .then((committed) => {
-        let done = 0;
-        for (const offset of committed.values()) done += Math.max(0, Number(offset));
+    void committedTotal(admin, deployment.applicationId, topic)
+      .then((done) => {
         if (fifth === undefined && done >= parameters.count / 5) fifth = { at: performance.now(), done };
       })
       .catch(() => undefined);
@@ -276,8 +272,9 @@ async function kafkaPathProcess(): Promise<void> {
     clearInterval(sampler);
     await streams.close();
     await deployment.close();
-    await admin.close();
   }
+  await admin.deleteGroups([deployment.applicationId]).catch(() => undefined);
+  await admin.close();
   const finished = started + seconds * 1000;
   const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
   const rates = { rowsPerSecond: parameters.count / seconds, steadyRowsPerSecond: (parameters.count - steady.done) / ((finished - steady.at) / 1000) };
@@ -318,7 +315,7 @@ async function insertFormats(base: ClickHouseConnectionOptions, records: readonl
   });
   const against = (format: InsertFormat, notes: string): Figure => {
     const figure = summarize(`analytics.insert_format.${snake(format)}.rows_per_s`, 'rows/s', samples.get(format) as number[], { notes });
-    return { ...figure, baseline: { name: json.name, value: json.value }, ratio: figure.value / json.value };
+    return withBaseline(figure, json);
   };
   return [json, against('TabSeparated', 'same rows and rounds; not exact for every double on 18.16'), against('RowBinary', 'same rows and rounds; exact (shipped)')];
 }
@@ -430,12 +427,12 @@ async function serverIngest(server: ClickHouseServer, records: readonly Consumed
   await server.command('TRUNCATE TABLE events_without_views');
   const withViews = summarize(`${prefix}.events.rows_per_s`, 'rows/s', samples.events, { notes: `insert only (bodies encoded beforehand), ${rows.length} rows in 50k batches, into events and its 2 materialized views` });
   const withoutViews = summarize(`${prefix}.events_without_views.rows_per_s`, 'rows/s', samples.events_without_views, { notes: 'same bodies and rounds, into a copy of events without materialized views' });
-  const figures: Figure[] = [withoutViews, { ...withViews, baseline: { name: withoutViews.name, value: withoutViews.value }, ratio: withViews.value / withoutViews.value }];
+  const figures: Figure[] = [withoutViews, withBaseline(withViews, withoutViews)];
   if (cpu.events.length > 0 && cpu.events_without_views.length > 0) {
     const notes = 'CPU time (user + system) of the local stack\'s clickhouse-server process per inserted row, merges during the insert included; unlike the rates, load from other processes hardly moves it';
     const cpuWithout = summarize(`${prefix}.events_without_views.server_cpu_us_per_row`, 'µs', cpu.events_without_views, { notes });
     const cpuWith = summarize(`${prefix}.events.server_cpu_us_per_row`, 'µs', cpu.events, { notes });
-    figures.push(cpuWithout, { ...cpuWith, baseline: { name: cpuWithout.name, value: cpuWithout.value }, ratio: cpuWith.value / cpuWithout.value });
+    figures.push(cpuWithout, withBaseline(cpuWith, cpuWithout));
   }
   return figures;
 }
@@ -542,7 +539,7 @@ export const suite: BenchSuite = {
       const batched = summarize('analytics.rows_per_s', 'rows/s', [main], {
         notes: `1M canonical Avro records → analytics topology (Avro transcoded to RowBinary rows, 50k-row batches, commit every ${COMMIT_INTERVAL_MS} ms) → ClickHouse (events + 2 materialized views)`,
       });
-      figures.push(baseline, { ...batched, baseline: { name: baseline.name, value: baseline.value }, ratio: batched.value / baseline.value });
+      figures.push(baseline, withBaseline(batched, baseline));
       const before = summarize('analytics.previous_pipeline.rows_per_s', 'rows/s', rates.previous, {
         notes: `${sample.length} records: full Avro decode (JSON.parse of free-form fields), JSONEachRow, one insert per consumed batch of ${FETCH_RECORDS}`,
       });
@@ -550,15 +547,15 @@ export const suite: BenchSuite = {
         notes: `${sample.length} records, same rounds: the path before the transcoder (projection decode → AnalyticsRow → RowBinary per batch, 50k-row batches at commit)`,
       });
       const after = summarize('analytics.shipped_pipeline.rows_per_s', 'rows/s', rates.shipped, { notes: `${sample.length} records, same rounds: Avro transcoded straight to RowBinary rows` });
-      figures.push(before, { ...projected, baseline: { name: before.name, value: before.value }, ratio: projected.value / before.value });
-      figures.push({ ...after, baseline: { name: projected.name, value: projected.value }, ratio: after.value / projected.value });
+      figures.push(before, withBaseline(projected, before));
+      figures.push(withBaseline(after, projected));
       const twoInFlight = summarize('analytics.shipped_pipeline.two_in_flight.rows_per_s', 'rows/s', rates.twoInFlight, {
         notes: `the shipped path with two batches inserted at once (the sink's maxInFlight 2), same rounds; paired ratios to the shipped path: ${inFlightRatios.map((r) => r.toFixed(2)).join(', ')}`,
       });
-      figures.push({ ...twoInFlight, baseline: { name: after.name, value: after.value }, ratio: twoInFlight.value / after.value });
+      figures.push(withBaseline(twoInFlight, after));
       const cpuProjected = summarize('analytics.projection_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.projection, { notes: 'rows per CPU second of this process (topology, encoding, HTTP client), same rounds' });
       const cpuShipped = summarize('analytics.shipped_pipeline.rows_per_cpu_s', 'rows/s', cpuRates.shipped, { notes: 'rows per CPU second of this process, same rounds; what the Node side could carry if ClickHouse kept up' });
-      figures.push(cpuProjected, { ...cpuShipped, baseline: { name: cpuProjected.name, value: cpuProjected.value }, ratio: cpuShipped.value / cpuProjected.value });
+      figures.push(cpuProjected, withBaseline(cpuShipped, cpuProjected));
       figures.push(summarize('analytics.speedup_vs_previous', 'x', speedups, { notes: 'shipped / previous rows/s, paired per round' }));
       figures.push(summarize('analytics.transcoder_speedup_vs_projection', 'x', transcoderSpeedups, { notes: 'shipped (transcoder) / projection_pipeline rows/s, paired per round' }));
       figures.push(...(await insertFormats(base, records.slice(0, 200_000), quick ? 4 : 6)));
@@ -578,8 +575,8 @@ export const suite: BenchSuite = {
       const viaKafkaSteady = summarize('analytics.kafka.steady.rows_per_s', 'rows/s', [kafkaRun.steadyRowsPerSecond], {
         notes: 'the same run from the moment a fifth of the topic was committed (no group join, less warm-up)',
       });
-      figures.push({ ...viaKafka, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: viaKafka.value / inLogOrder.value });
-      figures.push({ ...viaKafkaSteady, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: viaKafkaSteady.value / inLogOrder.value });
+      figures.push(withBaseline(viaKafka, inLogOrder));
+      figures.push(withBaseline(viaKafkaSteady, inLogOrder));
       const shuffled = await canonicalRecords(config, MILLION, 1, 'random');
       const backfill = await freshDatabase(base, 'quintet_bench_analytics_shuffled');
       try {
@@ -587,7 +584,7 @@ export const suite: BenchSuite = {
         const figure = summarize('analytics.shuffled.rows_per_s', 'rows/s', [rate], {
           notes: 'the same path and million events with times at random over the 56 days (a shuffled backfill: every batch touches every minute bucket and month)',
         });
-        figures.push({ ...figure, baseline: { name: inLogOrder.name, value: inLogOrder.value }, ratio: figure.value / inLogOrder.value });
+        figures.push(withBaseline(figure, inLogOrder));
       } finally {
         await dropDatabase(backfill);
       }

@@ -54,3 +54,8 @@ export function ratioFigure(name: string, what: string, ours: readonly number[],
     notes: `${notes}; median ${Math.round(oursMedian)} vs ${Math.round(theirsMedian)} ${unit}; interleaved pair ratios: ${pairs.map((r) => r.toFixed(2)).join(', ')}`,
   };
 }
+
+/** `figure` with `baseline` as its baseline and the ratio of their values. */
+export function withBaseline(figure: Figure, baseline: Pick<Figure, 'name' | 'value'>): Figure {
+  return { ...figure, baseline: { name: baseline.name, value: baseline.value }, ratio: figure.value / baseline.value };
+}

@@ -45,7 +45,7 @@ import { canonicalEventAvroSchema } from '../schemas/avro.js';
 import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
 import { openDeployment } from '../topologies/deployments.js';
 import { generateWorkload } from '../workload/generator.js';
-import { ratioFigure, summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { ratioFigure, summarize, withBaseline, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
 import { COMMIT_INTERVAL_MS, CONSUMER, runBare, waitUntilCommitted, type Io } from './runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -116,7 +116,7 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]) / 1024;
 }
 
-async function committedTotal(admin: KafkaTopicAdmin, groupId: string, topic: string): Promise<number> {
+export async function committedTotal(admin: KafkaTopicAdmin, groupId: string, topic: string): Promise<number> {
   let total = 0;
   for (const offset of (await admin.committedOffsets(groupId, topic)).values()) total += Math.max(0, Number(offset));
   return total;
@@ -423,9 +423,6 @@ export async function runKafkaStreamsPeer(
     await dropRun(admin, [output, deadLetter], applicationId, applicationId);
   }
 }
-
-/** `figure` with `baseline` as its baseline and the ratio of their values (medians). */
-const withBaseline = (figure: Figure, baseline: Figure): Figure => ({ ...figure, baseline: { name: baseline.name, value: baseline.value }, ratio: figure.value / baseline.value });
 
 const outputs = (runs: readonly ProcessRun[]): string => runs.map((r) => (r.output === undefined ? '?' : `${r.output.records} records + ${r.output.deadLetters} dead letters`)).join(', ');
 const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
