@@ -5,6 +5,15 @@
  *   pseudonymize with the in-memory vault, hash-chain, JSON envelope) on the TopologyTestDriver, one
  *   core, batches of 500 records, 5 000 distinct users. `ingest.driver.events_per_cpu_s` is the same run
  *   per second of this process's CPU time: the per-core figure, and steadier when the machine is shared.
+ * - `ingest.driver.floor.events_per_s` (`.events_per_cpu_s`): what a bare Node.js loop does on one core
+ *   with the issue-5 work only (JSON.parse, canonical validation, HMAC-SHA256 chain, Avro), on the
+ *   generator's canonical social events (no adapter needed); `ingest.driver.floor.segment.*`: the same
+ *   loop on the `ingest.driver` Segment records, plus the Segment adapter. bench/ingest-floor.ts says
+ *   what the loop does not do.
+ * - `ingest.driver.ratio_to_floor`: the driver on the same canonical social events, with Avro values as
+ *   deployed (`ingest.driver.canonical_input.*`), ÷ the floor, per CPU second;
+ *   `ingest.driver.segment.ratio_to_floor`: the same on the Segment records. All driver and floor passes
+ *   are interleaved round by round, so the ratios are side by side.
  * - `vault.resolve_many.redis.events_per_s`: PiiVault.resolveMany against real Redis, batches of 500
  *   events whose subjects follow a skewed (Zipf-like, s≈1) distribution over 50 000 users, with the
  *   default-sized LRU cache (100 000) — the steady state of an ingest task. `vault.cache.hit_rate` is its
@@ -28,10 +37,14 @@ import { PiiVault } from '../processors/pseudonymization/pii-vault.js';
 import { Pseudonymizer } from '../processors/pseudonymization/pseudonymizer.js';
 import { MasterKeyRing, type SubjectRef } from '../processors/pseudonymization/vault-crypto.js';
 import type { CanonicalEvent } from '../schemas/canonical-event.js';
-import { Serdes } from '../streams/serdes.js';
+import { Serdes, type Serde } from '../streams/serdes.js';
 import { TopologyTestDriver } from '../streams/test-driver.js';
+import { canonicalAvroSerde } from '../topologies/deployments.js';
 import { buildIngestTopology } from '../topologies/ingest.js';
-import { summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { connectSchemaRegistry } from '../connectors/schema-registry/index.js';
+import type { CanonicalEnvelope } from '../schemas/avro.js';
+import { ratioFigure, summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
+import { canonicalSocialValues, floorTools, runFloor, timed, type LoopRun } from './ingest-floor.js';
 
 const BATCH = 500;
 const masterKeys = (): MasterKeyRing => new MasterKeyRing('m1', new Map([['m1', randomBytes(32)]]));
@@ -70,39 +83,127 @@ export const segmentTrack = (user: number, i: number): string =>
     properties: { title: 'Intro', course_id: `c-${i % 100}` },
   });
 
+/** One timed driver pass over `values` (a fresh topology, vault and chain); `serde`: the canonical value serde, default the JSON envelope. */
+async function driverRun(values: readonly string[], canonicalTopic: string, serde?: Serde<CanonicalEnvelope>): Promise<LoopRun> {
+  const keys = masterKeys();
+  const topology = buildIngestTopology({
+    topics: { raw: 'raw', canonical: canonicalTopic, deadLetter: 'dlq', erasureRequests: 'erasure', checkpoints: 'checkpoints' },
+    translator: new CanonicalTranslator(),
+    vault: new PiiVault(new MemoryVaultStore(), { masterKeys: keys, lookupKey: randomBytes(32) }),
+    chainKeys: new ChainKeyRing('c1', new Map([['c1', randomBytes(32)]])),
+    masterKeys: keys,
+    ...(serde === undefined ? {} : { canonicalValueSerde: serde }),
+  });
+  const driver = new TopologyTestDriver(topology, { captureChangelogs: false });
+  const input = driver.createInputTopic('raw', Serdes.Void(), Serdes.String());
+  const batches: { key: null; value: string }[][] = [];
+  for (let b = 0; b < values.length; b += BATCH) batches.push(values.slice(b, b + BATCH).map((value) => ({ key: null, value })));
+  const run = await timed(values.length, async () => {
+    for (const batch of batches) await input.pipeRecordListAsync(batch);
+  });
+  const produced = driver.readRawRecords(canonicalTopic).length;
+  if (produced !== values.length) throw new Error(`driver produced ${produced} canonical records for ${values.length} inputs`);
+  await driver.close();
+  return run;
+}
+
+const perEventMicros = (eventsPerSecond: number): string => (1e6 / eventsPerSecond).toFixed(1);
+
+/**
+ * The driver figures and their floor (bench/ingest-floor.ts), interleaved round by round, the order
+ * reversed every other round. Inputs: the Segment track event below (`ingest.driver.events_per_s`) and
+ * the generator's canonical social events; the floor is given the same records as bytes.
+ */
 export async function driverFigures(options: BenchOptions): Promise<Figure[]> {
   const records = options.quick ? 10_000 : 40_000;
-  const samples: number[] = [];
-  const cpuSamples: number[] = [];
-  for (let run = 0; run < (options.quick ? 2 : 3); run += 1) {
-    const keys = masterKeys();
-    const topology = buildIngestTopology({
-      topics: { raw: 'raw', canonical: 'canonical', deadLetter: 'dlq', erasureRequests: 'erasure', checkpoints: 'checkpoints' },
-      translator: new CanonicalTranslator(),
-      vault: new PiiVault(new MemoryVaultStore(), { masterKeys: keys, lookupKey: randomBytes(32) }),
-      chainKeys: new ChainKeyRing('c1', new Map([['c1', randomBytes(32)]])),
-      masterKeys: keys,
+  const rounds = options.quick ? 4 : 6;
+  const segment = Array.from({ length: records }, (_, i) => segmentTrack(i % 5_000, i));
+  const canonical = canonicalSocialValues(records);
+  const bytesOf = (values: readonly string[]): Buffer[] => values.map((value) => Buffer.from(value, 'utf8'));
+  const segmentBytes = bytesOf(segment);
+  const canonicalBytes = bytesOf(canonical);
+  const config = loadConfig({ env: process.env });
+  // The Avro runs write what `quintet run ingest` writes: the deployed registry serde, on a subject of their own.
+  const avroTopic = `bench-driver-${randomBytes(4).toString('hex')}-canonical`;
+  const avro = canonicalAvroSerde(config);
+  const registry = connectSchemaRegistry(config);
+  try {
+    const chainKeys = new ChainKeyRing('c1', new Map([['c1', randomBytes(32)]]));
+    const probe: CanonicalEnvelope = { event: { ...(JSON.parse(canonical[0] as string) as CanonicalEvent), observed_timestamp: '2026-11-28T09:00:00.000Z' } };
+    // Registers the schema once; from then on serialize is synchronous (ids and schemas cached).
+    await avro.serialize(avroTopic, probe, {});
+    const encode = (envelope: CanonicalEnvelope): Buffer => {
+      const bytes = avro.serialize(avroTopic, envelope, {});
+      if (!Buffer.isBuffer(bytes)) throw new Error('the canonical Avro serde did not encode synchronously');
+      return bytes;
+    };
+    const tools = floorTools(chainKeys, encode);
+    const loops: Record<string, () => Promise<LoopRun>> = {
+      segmentJson: () => driverRun(segment, 'canonical'),
+      segmentAvro: () => driverRun(segment, avroTopic, avro),
+      segmentFloor: () => runFloor('segment', segmentBytes, tools),
+      canonicalAvro: () => driverRun(canonical, avroTopic, avro),
+      canonicalFloor: () => runFloor('canonical', canonicalBytes, tools),
+    };
+    const names = Object.keys(loops);
+    // Unmeasured: one batch of each loop, so that no loop's first measured pass pays for compiling shared code.
+    await driverRun(segment.slice(0, BATCH), 'canonical');
+    await driverRun(canonical.slice(0, BATCH), avroTopic, avro);
+    await runFloor('segment', segmentBytes.slice(0, BATCH), tools);
+    await runFloor('canonical', canonicalBytes.slice(0, BATCH), tools);
+    const runs = new Map<string, LoopRun[]>(names.map((name) => [name, []]));
+    for (let round = 0; round < rounds; round += 1) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) runs.get(name)?.push(await (loops[name] as () => Promise<LoopRun>)());
+    }
+    const wall = (name: string): number[] => (runs.get(name) as LoopRun[]).map((r) => r.eventsPerSecond);
+    const cpu = (name: string): number[] => (runs.get(name) as LoopRun[]).map((r) => r.eventsPerCpuSecond);
+    const median = (samples: number[]): number => summarize('median', 'events/s', samples).value;
+    const floorDoes =
+      'JSON.parse, CanonicalValidator (taxonomy, isSurelyCanonical, ajv if unsure), HashChainer.append (JCS + HMAC-SHA256 after the previous hash), Avro with the deployed registry serde; no limits, no detection, no pseudonymization or vault, no profile table, no dead letters, no driver';
+    const setting = `${records} records per pass, ${rounds} interleaved rounds (order reversed every other round) after one unmeasured batch of each loop`;
+    const ratioNotes = (driver: string, floor: string, what: string): string =>
+      `${what}; per event ${perEventMicros(median(cpu(driver)))} vs ${perEventMicros(median(cpu(floor)))} µs of CPU, wall-clock ratio ${(median(wall(driver)) / median(wall(floor))).toFixed(2)}; ${setting}`;
+    return [
+      summarize('ingest.driver.events_per_s', 'events/s', wall('segmentJson'), { notes: `Segment track → canonical, in-memory vault, JSON envelope, 1 partition, batches of ${BATCH}; ${setting}` }),
+      // Per CPU second of this process: what one core does, much less sensitive to other load on the machine.
+      summarize('ingest.driver.events_per_cpu_s', 'events/s', cpu('segmentJson'), { notes: 'the same runs, events per second of process CPU time (user + system)' }),
+      summarize('ingest.driver.canonical_input.events_per_s', 'events/s', wall('canonicalAvro'), {
+        notes: `the driver (in-memory vault) on the generator's canonical social events, Avro values through the deployed registry serde; ${setting}`,
+      }),
+      summarize('ingest.driver.canonical_input.events_per_cpu_s', 'events/s', cpu('canonicalAvro'), { notes: 'the same runs, per second of process CPU time' }),
+      summarize('ingest.driver.floor.events_per_s', 'events/s', wall('canonicalFloor'), {
+        notes: `bare loop on the same canonical social events (bytes): ${floorDoes}; observed_timestamp stamped, no adapter; ${setting}`,
+      }),
+      summarize('ingest.driver.floor.events_per_cpu_s', 'events/s', cpu('canonicalFloor'), { notes: 'the same runs, per second of process CPU time' }),
+      summarize('ingest.driver.floor.segment.events_per_s', 'events/s', wall('segmentFloor'), {
+        notes: `bare loop on the ingest.driver Segment records (bytes): ${floorDoes}; plus the Segment adapter called directly (the one step a Segment record needs to become canonical); ${setting}`,
+      }),
+      summarize('ingest.driver.floor.segment.events_per_cpu_s', 'events/s', cpu('segmentFloor'), { notes: 'the same runs, per second of process CPU time' }),
+      ratioFigure(
+        'ingest.driver.ratio_to_floor',
+        'ingest.driver.floor.events_per_cpu_s',
+        cpu('canonicalAvro'),
+        cpu('canonicalFloor'),
+        ratioNotes('canonicalAvro', 'canonicalFloor', 'driver on canonical social events, Avro values ÷ the bare floor on the same records, per CPU second'),
+      ),
+      ratioFigure(
+        'ingest.driver.segment.ratio_to_floor',
+        'ingest.driver.floor.segment.events_per_cpu_s',
+        cpu('segmentAvro'),
+        cpu('segmentFloor'),
+        ratioNotes(
+          'segmentAvro',
+          'segmentFloor',
+          `driver on the ingest.driver Segment records with Avro values (the JSON-envelope runs: median ${Math.round(median(cpu('segmentJson')))} events per CPU second) ÷ the Segment floor, per CPU second`,
+        ),
+      ),
+    ];
+  } finally {
+    // A subject left behind is reported, not allowed to hide the figures.
+    await registry.rest.deleteSubject(`${avroTopic}-value`, { permanent: true }).catch((error: unknown) => {
+      process.stderr.write(`bench: ingest: could not delete subject ${avroTopic}-value: ${(error as Error).message}\n`);
     });
-    const driver = new TopologyTestDriver(topology, { captureChangelogs: false });
-    const input = driver.createInputTopic('raw', Serdes.Void(), Serdes.String());
-    const batches: { key: null; value: string }[][] = [];
-    for (let b = 0; b < records / BATCH; b += 1) batches.push(Array.from({ length: BATCH }, (_, i) => ({ key: null, value: segmentTrack((b * BATCH + i) % 5_000, b * BATCH + i) })));
-    const started = process.hrtime.bigint();
-    const cpuStarted = process.cpuUsage();
-    for (const batch of batches) await input.pipeRecordListAsync(batch);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpu = process.cpuUsage(cpuStarted);
-    cpuSamples.push(records / ((cpu.user + cpu.system) / 1e6));
-    const produced = driver.readRawRecords('canonical').length;
-    if (produced !== records) throw new Error(`driver produced ${produced} canonical records for ${records} inputs`);
-    samples.push(records / seconds);
-    await driver.close();
   }
-  return [
-    summarize('ingest.driver.events_per_s', 'events/s', samples, { notes: 'Segment track → canonical, in-memory vault, JSON envelope, 1 partition, batches of 500' }),
-    // Per CPU second of this process: what one core does, much less sensitive to other load on the machine.
-    summarize('ingest.driver.events_per_cpu_s', 'events/s', cpuSamples, { notes: 'the same run, events per second of process CPU time (user + system)' }),
-  ];
 }
 
 async function withRedis<T>(run: (redis: Redis, prefix: string) => Promise<T>): Promise<T> {
