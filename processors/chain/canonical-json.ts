@@ -115,3 +115,157 @@ const HAS_SURROGATE = /[\ud800-\udfff]/;
 /** What JSON.stringify escapes (quote, backslash, C0 controls), plus surrogates (checked above). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * canonicalJson's UTF-8 bytes, written straight into a byte buffer (the chain hash's message): the hot
+ * path used to build the text by concatenation (a cons string per member, then one more copy to
+ * flatten it into the buffer), the largest allocation of the ingest topology. Same traversal order, so
+ * the same first error with the same message for input canonicalJson rejects.
+ *
+ * The buffer grows when a value needs more room (what was written so far is copied), so callers read
+ * `buffer` back after writing. Not re-entrant: one writer per caller that never nests writes.
+ */
+export class CanonicalJsonWriter {
+  buffer: Buffer;
+  position = 0;
+
+  constructor(buffer: Buffer) {
+    this.buffer = buffer;
+  }
+
+  /** Appends the canonical JSON of `value`. */
+  write(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+        this.#string(value);
+        return;
+      case 'number':
+        if (!Number.isFinite(value)) throw new QuintetError('CHAIN_INPUT_INVALID', 'non-finite number cannot be canonicalized');
+        this.#ascii(String(value));
+        return;
+      case 'boolean':
+        this.#ascii(value ? 'true' : 'false');
+        return;
+      case 'object': {
+        if (value === null) {
+          this.#ascii('null');
+          return;
+        }
+        if (Array.isArray(value)) {
+          this.#byte(0x5b);
+          for (let i = 0; i < value.length; i++) {
+            if (i > 0) this.#byte(0x2c);
+            const item: unknown = value[i];
+            if (item === undefined) this.#ascii('null');
+            else this.write(item);
+          }
+          this.#byte(0x5d);
+          return;
+        }
+        const record = value as Record<string, unknown>;
+        const keys = sortedInPlace(Object.keys(record));
+        this.#byte(0x7b);
+        let first = true;
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as string;
+          const member = record[key];
+          if (member === undefined) continue;
+          if (!first) this.#byte(0x2c);
+          first = false;
+          this.#string(key);
+          this.#byte(0x3a);
+          this.write(member);
+        }
+        this.#byte(0x7d);
+        return;
+      }
+      default:
+        throw new QuintetError('CHAIN_INPUT_INVALID', `a ${typeof value} cannot be canonicalized as JSON`);
+    }
+  }
+
+  /** Room for `bytes` more bytes at `position`. */
+  #reserve(bytes: number): Buffer {
+    const needed = this.position + bytes;
+    if (needed <= this.buffer.length) return this.buffer;
+    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.buffer.length));
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+    return grown;
+  }
+
+  #byte(byte: number): void {
+    const buffer = this.#reserve(1);
+    buffer[this.position++] = byte;
+  }
+
+  /** Text known to be ASCII without anything to escape (numbers, literals). */
+  #ascii(text: string): void {
+    const buffer = this.#reserve(text.length);
+    let at = this.position;
+    for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
+    this.position = at;
+  }
+
+  /** A JSON string as JSON.stringify quotes it, in UTF-8; lone surrogates rejected as canonicalString does. */
+  #string(text: string): void {
+    const length = text.length;
+    // At most 6 bytes per UTF-16 unit (`\u00xx`), and the quotes.
+    const buffer = this.#reserve(length * 6 + 2);
+    let at = this.position;
+    buffer[at++] = 0x22;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) {
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+          buffer[at++] = c;
+        } else {
+          buffer[at++] = 0x5c;
+          const short = SHORT_ESCAPES[c];
+          if (short !== undefined) {
+            buffer[at++] = short;
+          } else {
+            // \u00xx with lower-case hex, as JSON.stringify writes the other C0 controls.
+            buffer[at++] = 0x75;
+            buffer[at++] = 0x30;
+            buffer[at++] = 0x30;
+            buffer[at++] = HEX_DIGITS[c >> 4] as number;
+            buffer[at++] = HEX_DIGITS[c & 15] as number;
+          }
+        }
+      } else if (c < 0x800) {
+        buffer[at++] = 0xc0 | (c >> 6);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        buffer[at++] = 0xe0 | (c >> 12);
+        buffer[at++] = 0x80 | ((c >> 6) & 0x3f);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      } else {
+        const low = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+        if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) throw new QuintetError('CHAIN_INPUT_INVALID', 'string with a lone surrogate cannot be canonicalized');
+        const point = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        buffer[at++] = 0xf0 | (point >> 18);
+        buffer[at++] = 0x80 | ((point >> 12) & 0x3f);
+        buffer[at++] = 0x80 | ((point >> 6) & 0x3f);
+        buffer[at++] = 0x80 | (point & 0x3f);
+        i++;
+      }
+    }
+    buffer[at++] = 0x22;
+    this.position = at;
+  }
+}
+
+/** The escapes JSON.stringify writes as a backslash and one letter: `"` `\` and \b \t \n \f \r. */
+const SHORT_ESCAPES: readonly (number | undefined)[] = (() => {
+  const escapes = new Array<number | undefined>(0x80).fill(undefined);
+  escapes[0x22] = 0x22;
+  escapes[0x5c] = 0x5c;
+  escapes[0x08] = 0x62;
+  escapes[0x09] = 0x74;
+  escapes[0x0a] = 0x6e;
+  escapes[0x0c] = 0x66;
+  escapes[0x0d] = 0x72;
+  return escapes;
+})();
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'ascii');

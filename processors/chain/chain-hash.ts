@@ -19,7 +19,7 @@ import { createHmac } from 'node:crypto';
 import type { KeyRing } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
-import { canonicalJson } from './canonical-json.js';
+import { CanonicalJsonWriter, canonicalJson } from './canonical-json.js';
 import { secretKeyObject } from '../secret-keys.js';
 
 export const CHAIN_DOMAIN = 'QUINTET-CHAIN-V1';
@@ -85,42 +85,45 @@ export function chainMessage(position: ChainPosition, event: CanonicalEvent): Bu
 
 /**
  * HMAC-SHA256(key, M) for the hot path of the ingest topology: M is laid out exactly as chainMessage
- * lays it out, in a scratch buffer reused from event to event, and the canonical JSON is encoded to
- * UTF-8 once, straight into it (its byte length, which M carries before it, is what the write returns).
+ * lays it out, in a scratch buffer reused from event to event, and the canonical JSON is written as
+ * UTF-8 straight into it (CanonicalJsonWriter: no text built first); its byte length, which M carries
+ * before it, is known once it is written.
  */
 export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent): string {
   const { partition, sequence, keyId, previousHash } = position;
   if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff) throw new QuintetError('CHAIN_INPUT_INVALID', 'partition out of range');
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new QuintetError('CHAIN_INPUT_INVALID', 'sequence out of range');
   if (!HASH_PATTERN.test(previousHash)) throw new QuintetError('CHAIN_INPUT_INVALID', 'previous hash is not 64 lower-case hex digits');
-  const body = canonicalJson(event);
   const keyIdLength = Buffer.byteLength(keyId, 'ascii');
   // Fixed part: domain ‖ 0x00 ‖ partition ‖ sequence ‖ key id length ‖ key id ‖ previous hash ‖ body length; then the body.
   const bodyAt = HEAD_BYTES + keyIdLength + 32 + 4;
-  // A UTF-16 code unit is at most 3 UTF-8 bytes.
-  const message = messageBuffer(bodyAt + body.length * 3);
-  DOMAIN_BYTES.copy(message, 0);
-  message.writeUInt8(0, 16);
-  message.writeUInt32BE(partition, 17);
-  writeUint64BE(message, sequence, 21);
-  message.writeUInt8(keyIdLength, 29);
-  message.write(keyId, HEAD_BYTES, 'ascii');
-  message.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
-  const bodyLength = message.write(body, bodyAt, 'utf8');
-  message.writeUInt32BE(bodyLength, bodyAt - 4);
-  return createHmac('sha256', secretKeyObject(key)).update(message.subarray(0, bodyAt + bodyLength)).digest('hex');
+  const writer = scratch;
+  if (writer.buffer.length < bodyAt) writer.buffer = Buffer.allocUnsafe(2 * bodyAt);
+  const head = writer.buffer;
+  DOMAIN_BYTES.copy(head, 0);
+  head.writeUInt8(0, 16);
+  head.writeUInt32BE(partition, 17);
+  writeUint64BE(head, sequence, 21);
+  head.writeUInt8(keyIdLength, 29);
+  head.write(keyId, HEAD_BYTES, 'ascii');
+  head.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
+  writer.position = bodyAt;
+  try {
+    writer.write(event);
+    // The writer may have moved the message to a larger buffer (the head is copied along).
+    const message = writer.buffer;
+    message.writeUInt32BE(writer.position - bodyAt, bodyAt - 4);
+    return createHmac('sha256', secretKeyObject(key)).update(message.subarray(0, writer.position)).digest('hex');
+  } finally {
+    // One very large event does not keep its buffer for good.
+    if (writer.buffer.length > KEPT_MESSAGE_BYTES) writer.buffer = Buffer.allocUnsafe(SCRATCH_BYTES);
+  }
 }
 
-/** Reused for every message up to this size (events are limited to far less); larger ones get their own. */
+/** The message buffer is reused up to this size (events are limited to far less); beyond it, it is dropped after use. */
 const KEPT_MESSAGE_BYTES = 1024 * 1024;
-let scratchMessage = Buffer.allocUnsafe(16 * 1024);
-
-function messageBuffer(capacity: number): Buffer {
-  if (capacity <= scratchMessage.length) return scratchMessage;
-  if (capacity > KEPT_MESSAGE_BYTES) return Buffer.allocUnsafe(capacity);
-  scratchMessage = Buffer.allocUnsafe(Math.min(KEPT_MESSAGE_BYTES, Math.max(capacity, 2 * scratchMessage.length)));
-  return scratchMessage;
-}
+const SCRATCH_BYTES = 16 * 1024;
+const scratch = new CanonicalJsonWriter(Buffer.allocUnsafe(SCRATCH_BYTES));
 
 const HEAD_BYTES = 16 + 1 + 4 + 8 + 1;
 const DOMAIN_BYTES = Buffer.from(CHAIN_DOMAIN, 'ascii');

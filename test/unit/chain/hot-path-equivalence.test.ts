@@ -2,12 +2,13 @@
  * The ingest hot path computes some things in a faster way than their definition; each must give exactly
  * the definition's result: chainHash = HMAC-SHA256 over chainMessage (docs/hash-chain.md), at any size,
  * canonicalWireForm = the Avro record round trip, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
- * canonicalJson's quoting = JSON.stringify, canonicalJson = the plain recursive RFC 8785 definition.
+ * canonicalJson's quoting = JSON.stringify, canonicalJson = the plain recursive RFC 8785 definition,
+ * CanonicalJsonWriter = the UTF-8 bytes of canonicalJson (or its error).
  * Checked on seeded random data full of edge cases.
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../processors/chain/canonical-json.js';
+import { CanonicalJsonWriter, canonicalJson } from '../../../processors/chain/canonical-json.js';
 import { chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
 import { canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
@@ -150,6 +151,37 @@ describe('ingest hot-path equivalences', () => {
     }
     expect(() => canonicalJson({ ok: 1, ['\ud800']: 1 })).toThrow();
     expect(() => canonicalJson({ ok: 1, ['\ud800']: 1 })).toThrow();
+  });
+
+  it('CanonicalJsonWriter writes the UTF-8 bytes of canonicalJson, or throws its error', () => {
+    const outcome = (run: () => string | Buffer): string => {
+      try {
+        return `ok:${run().toString()}`;
+      } catch (error) {
+        return `error:${(error as { code?: string }).code ?? ''}:${(error as Error).message}`;
+      }
+    };
+    const written = (value: unknown, initial: number): Buffer => {
+      const writer = new CanonicalJsonWriter(Buffer.alloc(initial));
+      writer.position = 3;
+      writer.write(value);
+      return Buffer.from(writer.buffer.subarray(3, writer.position));
+    };
+    const next = random(19);
+    // A tiny initial buffer, so that growing (and copying what was written) happens all the time.
+    for (let i = 0; i < 3_000; i++) {
+      const value = randomValue(next, 0);
+      expect(outcome(() => written(value, 4))).toBe(outcome(() => Buffer.from(canonicalJson(value), 'utf8')));
+    }
+    for (let c = 0; c < 0x10000; c++) {
+      const text = `k${String.fromCharCode(c)}v`;
+      expect(outcome(() => written({ [text]: text }, 64))).toBe(outcome(() => Buffer.from(canonicalJson({ [text]: text }), 'utf8')));
+    }
+    const surrogates = ['\ud83d\ude00', '\ud83d', '\ude00', 'a\ud800', '\ud800\ud800\udc00', '\udc00\ud800', '😀😀x'];
+    for (const text of surrogates) expect(outcome(() => written([1, text], 16))).toBe(outcome(() => Buffer.from(canonicalJson([1, text]), 'utf8')));
+    for (const value of [{ f: () => 1 }, [Symbol('s')], { n: 10n }, { a: [Number.NaN] }, { d: new Date(0), m: new Map([[1, 2]]) }]) {
+      expect(outcome(() => written(value, 16))).toBe(outcome(() => Buffer.from(canonicalJson(value), 'utf8')));
+    }
   });
 
   it('canonicalJson stays exact after a rejected input and when called from inside itself', () => {
