@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+// The client first, as in the application: it installs the fixes before kafkajs loads.
+import '../../../connectors/kafka/client.js';
+import { crc32c } from '../../../connectors/kafka/crc32c.js';
+import { installRecordEncodingFix, Record, RecordBatch } from '../../../connectors/kafka/record-encoding-fix.js';
+
+const require = createRequire(import.meta.url);
+
+/** A kafkajs module compiled from its shipped source, bypassing the replacements in the module cache. */
+function shipped<T>(path: string): T {
+  const filename = require.resolve(`kafkajs/src/protocol/${path}`);
+  const module = new Module(filename) as Module & { _compile(source: string, filename: string): void };
+  module.filename = filename;
+  module.paths = (Module as unknown as { _nodeModulePaths(directory: string): string[] })._nodeModulePaths(dirname(filename));
+  module._compile(readFileSync(filename, 'utf8'), filename);
+  return module.exports as T;
+}
+
+type Encoded = { readonly buffer: Buffer; size(): number };
+const shippedRecord = shipped<(input: object) => Encoded>('recordBatch/record/v0/index.js');
+const shippedBatch = shipped<{ RecordBatch: (input: object) => Promise<Encoded> }>('recordBatch/v0/index.js').RecordBatch;
+const shippedCrc = shipped<(bytes: Buffer) => number>('recordBatch/crc32C/crc32C.js');
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
+
+const bytes = fc.oneof(
+  fc.constant(null),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.uint8Array({ maxLength: 300 }).map((array) => Buffer.from(array)),
+);
+const headerValue = fc.oneof(fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 30 }).map((array) => Buffer.from(array)));
+const message = fc.record({
+  key: bytes,
+  value: bytes,
+  headers: fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 })), { maxKeys: 4 }),
+  timestampDelta: fc.oneof(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: -(2 ** 41), max: 2 ** 41 }), fc.constantFrom(2 ** 52, -(2 ** 52), 2 ** 53 - 1)),
+});
+const batch = fc.record({
+  messages: fc.array(message, { maxLength: 40 }),
+  transactional: fc.boolean(),
+  gzip: fc.boolean(),
+  firstTimestamp: fc.integer({ min: 0, max: 2 ** 45 }),
+  producerId: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 2 ** 40 }), fc.bigInt({ min: 0n, max: 2n ** 62n }).map((id) => Long.fromValue(id.toString()))),
+  producerEpoch: fc.integer({ min: 0, max: 32_767 }),
+  firstSequence: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  partitionLeaderEpoch: fc.integer({ min: -1, max: 1000 }),
+});
+
+describe('one-pass record batch encoding', () => {
+  it('writes the same bytes as kafkajs for every batch, compressed or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(batch, async (input) => {
+        const common = {
+          compression: input.gzip ? 1 : 0,
+          firstTimestamp: input.firstTimestamp,
+          maxTimestamp: input.firstTimestamp + 5,
+          partitionLeaderEpoch: input.partitionLeaderEpoch,
+          lastOffsetDelta: input.messages.length - 1,
+          transactional: input.transactional,
+          producerId: input.producerId,
+          producerEpoch: input.producerEpoch,
+          firstSequence: input.firstSequence,
+        };
+        const ours = await RecordBatch({ ...common, records: input.messages.map((m, offsetDelta) => Record({ ...m, offsetDelta })) });
+        const theirs = await shippedBatch({ ...common, records: input.messages.map((m, offsetDelta) => shippedRecord({ ...m, offsetDelta })) });
+        expect(ours.size()).toBe(theirs.size());
+        expect(ours.buffer.equals(theirs.buffer)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('measures each record at the size kafkajs encodes it', () => {
+    fc.assert(
+      fc.property(message, fc.integer({ min: 0, max: 100_000 }), (m, offsetDelta) => {
+        expect(Record({ ...m, offsetDelta }).size).toBe(shippedRecord({ ...m, offsetDelta }).size());
+      }),
+    );
+  });
+
+  it('checksums like kafkajs, over any sub-range', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283); // the CRC-32C check value
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(20), fc.nat(20), (array, cutStart, cutEnd) => {
+        const buffer = Buffer.from(array);
+        const start = Math.min(cutStart, buffer.length);
+        const end = Math.max(start, buffer.length - cutEnd);
+        expect(crc32c(buffer, start, end)).toBe(shippedCrc(buffer.subarray(start, end)));
+      }),
+    );
+  });
+
+  it('is what kafkajs produces with once the client is loaded', () => {
+    expect(installRecordEncodingFix()).toBe(true);
+    expect((require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: unknown }).RecordBatch).toBe(RecordBatch);
+  });
+});
