@@ -12,7 +12,9 @@
  *   KafkaStreams in a process of its own, from a 4-partition canonical topic filled with the million
  *   records until the group committed them all, kafkajs' fetch and decode included; `.steady` from
  *   the moment a fifth was committed. The bench then checks that ClickHouse holds every event exactly
- *   once.
+ *   once. `analytics.kafka.node_cpu_us_per_row` (and `.steady.`): that process's own CPU time per row
+ *   (process.cpuUsage, so other load on the machine does not count, ClickHouse's neither).
+ *   QUINTET_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of that process there.
  * - `analytics.shuffled.rows_per_s`: the same path and million events with times at random over the
  *   56 days (a shuffled backfill, every batch touching every minute bucket and both months): the worst
  *   case for ClickHouse's parts and views, and what `analytics.rows_per_s` measured before it was in
@@ -208,7 +210,21 @@ const KAFKA_PATH_VARIABLE = 'QUINTET_BENCH_ANALYTICS_KAFKA_PATH';
  * checks that ClickHouse holds every event exactly once, and removes the topic and database (the child
  * removes its consumer group).
  */
-async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, filled: FilledTopic): Promise<{ rowsPerSecond: number; steadyRowsPerSecond: number }> {
+/** What the Kafka-path process measured: rows/s, and its own CPU time per row, from the start and from a fifth on. */
+interface KafkaPathRates {
+  readonly rowsPerSecond: number;
+  readonly steadyRowsPerSecond: number;
+  readonly cpuUsPerRow: number;
+  readonly steadyCpuUsPerRow: number;
+}
+
+/** QUINTET_BENCH_PROFILE_DIR=DIR: a V8 CPU profile of the Kafka-path process in DIR (open it in Chrome DevTools). */
+function kafkaPathProfileFlags(): string[] {
+  const dir = process.env.QUINTET_BENCH_PROFILE_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, filled: FilledTopic): Promise<KafkaPathRates> {
   const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
   const overrides = { 'topics.canonical': filled.topic, 'clickhouse.database': database, 'streams.applicationId': `bench-analytics-${randomUUID().slice(0, 8)}` };
   await migrate({ ...base, database });
@@ -216,7 +232,7 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
   const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'bench-analytics' }));
   try {
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      const child = spawn(process.execPath, [...kafkaPathProfileFlags(), '--import', 'tsx', fileURLToPath(import.meta.url)], {
         env: { ...process.env, [KAFKA_PATH_VARIABLE]: JSON.stringify({ overrides, count: filled.count }) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -226,7 +242,7 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
       child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4_000)));
       child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the analytics Kafka-path process exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`))));
     });
-    const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { rowsPerSecond: number; steadyRowsPerSecond: number };
+    const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as KafkaPathRates;
     const [stored] = await server.rows<{ rows: string; ids: string }>('SELECT count() AS rows, uniqExact(event_id) AS ids FROM events');
     if (Number(stored?.rows) !== filled.count || Number(stored?.ids) !== filled.count) {
       throw new Error(`analytics through Kafka stored ${stored?.rows} rows (${stored?.ids} distinct ids) for ${filled.count} records`);
@@ -253,14 +269,16 @@ async function kafkaPathProcess(): Promise<void> {
     ...(deployment.commitIntervalMs === undefined ? {} : { commitIntervalMs: deployment.commitIntervalMs }),
   });
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let seconds: number;
+  let cpu: NodeJS.CpuUsage;
   // When a fifth of the topic was committed: the steady rate leaves out the group join and warm-up.
-  let fifth: { at: number; done: number } | undefined;
+  let fifth: { at: number; done: number; cpu: NodeJS.CpuUsage } | undefined;
   const sampler = setInterval(() => {
     if (fifth !== undefined) return;
     void committedTotal(admin, deployment.applicationId, topic)
       .then((done) => {
-        if (fifth === undefined && done >= parameters.count / 5) fifth = { at: performance.now(), done };
+        if (fifth === undefined && done >= parameters.count / 5) fifth = { at: performance.now(), done, cpu: process.cpuUsage() };
       })
       .catch(() => undefined);
   }, 100);
@@ -268,6 +286,7 @@ async function kafkaPathProcess(): Promise<void> {
     await streams.start();
     await waitUntilCommitted(admin, deployment.applicationId, topic, end, 1_800_000);
     seconds = (performance.now() - started) / 1000;
+    cpu = process.cpuUsage();
   } finally {
     clearInterval(sampler);
     await streams.close();
@@ -276,8 +295,14 @@ async function kafkaPathProcess(): Promise<void> {
   await admin.deleteGroups([deployment.applicationId]).catch(() => undefined);
   await admin.close();
   const finished = started + seconds * 1000;
-  const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
-  const rates = { rowsPerSecond: parameters.count / seconds, steadyRowsPerSecond: (parameters.count - steady.done) / ((finished - steady.at) / 1000) };
+  const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0, cpu: cpuStarted };
+  const microseconds = (from: NodeJS.CpuUsage): number => cpu.user - from.user + cpu.system - from.system;
+  const rates: KafkaPathRates = {
+    rowsPerSecond: parameters.count / seconds,
+    steadyRowsPerSecond: (parameters.count - steady.done) / ((finished - steady.at) / 1000),
+    cpuUsPerRow: microseconds(cpuStarted) / parameters.count,
+    steadyCpuUsPerRow: microseconds(steady.cpu) / (parameters.count - steady.done),
+  };
   process.stdout.write(`${JSON.stringify(rates)}\n`);
 }
 
@@ -577,6 +602,12 @@ export const suite: BenchSuite = {
       });
       figures.push(withBaseline(viaKafka, inLogOrder));
       figures.push(withBaseline(viaKafkaSteady, inLogOrder));
+      figures.push(
+        summarize('analytics.kafka.node_cpu_us_per_row', 'µs/row', [kafkaRun.cpuUsPerRow], {
+          notes: 'CPU time (user + system) of the Kafka-path process per row, from the engine\'s start until the group committed everything: its own cost, whatever else runs on the machine (ClickHouse\'s is not in it)',
+        }),
+        summarize('analytics.kafka.steady.node_cpu_us_per_row', 'µs/row', [kafkaRun.steadyCpuUsPerRow], { notes: 'the same from the moment a fifth of the topic was committed' }),
+      );
       const shuffled = await canonicalRecords(config, MILLION, 1, 'random');
       const backfill = await freshDatabase(base, 'quintet_bench_analytics_shuffled');
       try {
