@@ -78,39 +78,54 @@ export const otlpDepthAllowance = (limits: EventLimits): number => limits.maxDep
  */
 export function measureStructure(root: unknown, limits: EventLimits, depthCap: number): StepResult<number> {
   const result = walkStructure(root, limits, depthCap);
-  // A rejected payload leaves the shared stacks filled: emptied, they hold none of it.
-  walkValues.length = 0;
-  walkDepths.length = 0;
+  // The shared stacks keep their slots (no backing store freed and regrown per event, as popping to
+  // empty did), but not the values: cleared up to the deepest slot used, they hold none of the payload.
+  walkValues.fill(undefined, 0, walkHighWater);
+  walkHighWater = 0;
   return result;
 }
 
 function walkStructure(root: unknown, limits: EventLimits, depthCap: number): StepResult<number> {
   // Parallel stacks of values and their depths avoid allocating a tuple per node; shared by all calls
-  // (the walk is synchronous and never re-entered), so a small event allocates no stack at all.
+  // (the walk is synchronous and never re-entered) and indexed by `top` without changing their length,
+  // so a small event allocates no stack at all.
   const values = walkValues;
   const depths = walkDepths;
-  values.push(root);
-  depths.push(1);
+  let top = 0;
+  let highWater = 0;
+  values[top] = root;
+  depths[top++] = 1;
   let deepest = 0;
-  while (values.length > 0) {
-    const value = values.pop();
-    const depth = depths.pop() as number;
+  let result: StepResult<number> | undefined;
+  while (top > 0) {
+    if (top > highWater) highWater = top;
+    const value = values[--top];
+    const depth = depths[top] as number;
     if (typeof value === 'string') {
-      if (value.length > limits.maxStringLength) return stringTooLong(limits);
+      if (value.length > limits.maxStringLength) {
+        result = stringTooLong(limits);
+        break;
+      }
     } else if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return deadLetter(TranslationStage.limits, TranslationReason.NUMBER_INVALID, 'a number is out of the double range');
+      if (!Number.isFinite(value)) {
+        result = deadLetter(TranslationStage.limits, TranslationReason.NUMBER_INVALID, 'a number is out of the double range');
+        break;
+      }
     } else if (value !== null && typeof value === 'object') {
-      if (depth > depthCap) return depthExceeded(depthCap);
+      if (depth > depthCap) {
+        result = depthExceeded(depthCap);
+        break;
+      }
       if (depth > deepest) deepest = depth;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           const child: unknown = value[i];
           if (child !== null && typeof child === 'object') {
-            values.push(child);
-            depths.push(depth + 1);
+            values[top] = child;
+            depths[top++] = depth + 1;
           } else if (typeof child === 'string' || typeof child === 'number') {
-            values.push(child);
-            depths.push(depth);
+            values[top] = child;
+            depths[top++] = depth;
           }
         }
       } else {
@@ -118,28 +133,40 @@ function walkStructure(root: unknown, limits: EventLimits, depthCap: number): St
         for (const key in value) {
           if (!Object.hasOwn(value, key)) continue;
           count++;
-          if (key === '__proto__') return deadLetter(TranslationStage.limits, TranslationReason.KEY_FORBIDDEN, 'a "__proto__" key is not accepted');
-          if (key.length > limits.maxStringLength) return stringTooLong(limits);
+          if (key === '__proto__') {
+            result = deadLetter(TranslationStage.limits, TranslationReason.KEY_FORBIDDEN, 'a "__proto__" key is not accepted');
+            break;
+          }
+          if (key.length > limits.maxStringLength) {
+            result = stringTooLong(limits);
+            break;
+          }
           const child: unknown = (value as Record<string, unknown>)[key];
           if (child !== null && typeof child === 'object') {
-            values.push(child);
-            depths.push(depth + 1);
+            values[top] = child;
+            depths[top++] = depth + 1;
           } else if (typeof child === 'string' || typeof child === 'number') {
-            values.push(child);
-            depths.push(depth);
+            values[top] = child;
+            depths[top++] = depth;
           }
         }
+        if (result !== undefined) break;
         if (count > limits.maxProperties) {
-          return deadLetter(TranslationStage.limits, TranslationReason.TOO_MANY_PROPERTIES, `an object has more than ${limits.maxProperties} properties`);
+          result = deadLetter(TranslationStage.limits, TranslationReason.TOO_MANY_PROPERTIES, `an object has more than ${limits.maxProperties} properties`);
+          break;
         }
       }
     }
   }
-  return ok(deepest);
+  // Slots above `top` may have been filled by the last object or array read.
+  walkHighWater = Math.max(highWater, top);
+  return result ?? ok(deepest);
 }
 
 const walkValues: unknown[] = [];
 const walkDepths: number[] = [];
+/** Slots of walkValues the last walk used (and measureStructure clears). */
+let walkHighWater = 0;
 
 export const depthExceeded = (maxDepth: number) =>
   deadLetter(TranslationStage.limits, TranslationReason.DEPTH_EXCEEDED, `nesting deeper than ${maxDepth}`);

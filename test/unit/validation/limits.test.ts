@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENT_LIMITS, checkStructure, decodeRaw, parseWithinLimits, type EventLimits } from '../../../processors/validation/limits.js';
+import { DEFAULT_EVENT_LIMITS, checkStructure, decodeRaw, measureStructure, parseWithinLimits, type EventLimits } from '../../../processors/validation/limits.js';
 import { TranslationReason } from '../../../processors/validation/reasons.js';
 import { CanonicalTranslator, SOURCE_FORMATS } from '../../../processors/adapters/translator.js';
 
@@ -77,6 +77,36 @@ describe('limits', () => {
   it('uses the configured defaults of core/config', () => {
     expect(DEFAULT_EVENT_LIMITS).toEqual({ maxEventBytes: 1_048_576, maxProperties: 255, maxDepth: 16, maxStringLength: 8192 });
     expect(checkStructure({ a: 1 }, DEFAULT_EVENT_LIMITS).kind).toBe('ok');
+  });
+});
+
+describe('measureStructure (shared walk stacks)', () => {
+  /** The deepest object/array level, as plainly as it can be written. */
+  const depthOf = (value: unknown, depth = 1): number =>
+    value === null || typeof value !== 'object' ? 0 : Math.max(depth, ...Object.values(value as object).map((child) => depthOf(child, depth + 1)));
+
+  it('measures each value on its own, after rejected ones and after larger ones', () => {
+    const limits: EventLimits = { ...DEFAULT_EVENT_LIMITS, maxProperties: 5 };
+    const wide = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, { deep: [[i]] }]));
+    const values: unknown[] = [
+      { a: [1, { b: [2, [3]] }], c: 'x' },
+      { rejected: [wide] },
+      [[[[[]]]]],
+      { a: [{ b: 'x'.repeat(9000) }, { c: 1 }] },
+      'plain',
+      { a: Array.from({ length: 200 }, (_, i) => ({ i, nested: [i] })) },
+      { b: 1 },
+      { a: { b: Number.POSITIVE_INFINITY }, c: [[[[1]]]] },
+      [],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const value of values) {
+        const measured = measureStructure(value, limits, 20);
+        const rejected = value !== null && typeof value === 'object' && ('rejected' in value || JSON.stringify(value ?? null).includes('xxxxxxxx') || (value as { a?: { b?: unknown } }).a?.b === Number.POSITIVE_INFINITY);
+        if (rejected) expect(measured.kind).toBe('deadLetter');
+        else expect(measured).toEqual({ kind: 'ok', value: depthOf(value) });
+      }
+    }
   });
 });
 
