@@ -93,6 +93,30 @@ describe('ingest hot-path equivalences', () => {
       expect(actual).toStrictEqual(expected);
       expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
     }
+    // Free-form values that are not their own JSON round trip (they are copied, not shared).
+    const nullPrototype = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    const inherited = Object.create({ inherited: 1 }) as Record<string, unknown>;
+    inherited.own = 2;
+    const unusual: unknown[] = [
+      { when: new Date(0) },
+      JSON.parse('{"__proto__": {"x": 1}, "a": 1}') as unknown,
+      { b: Buffer.from('hi') },
+      { sparse: Object.assign(new Array<unknown>(3), { 0: 1, 2: 3 }) },
+      { zero: -0, list: [-0, 1] },
+      { n: Number.NaN, i: [Infinity] },
+      { u: undefined, f: () => 1, s: Symbol('s') },
+      { m: new Map([[1, 2]]) },
+      nullPrototype,
+      inherited,
+      { toJSON: () => ({ replaced: true }) },
+      { toJSON: 'data' },
+    ];
+    for (const details of unusual) {
+      const event = { ...randomEvent(next, 0), actor: { type: 'user', pseudonym: 'ps_x', details } } as unknown as CanonicalEvent;
+      const expected = fromAvroRecord(toAvroRecord({ event })).event;
+      expect(canonicalWireForm(event)).toStrictEqual(expected);
+      expect(JSON.stringify(canonicalWireForm(event))).toBe(JSON.stringify(expected));
+    }
   });
 
   it('chainHash is HMAC-SHA256 over chainMessage, for any position', () => {
