@@ -296,21 +296,25 @@ export class RowBinaryTranscoder {
     }
     const bytes = this.#length[slot] as number;
     const to = from + bytes;
-    for (let i = from; i < to; i++) {
-      // Non-ASCII: the general path decodes and re-encodes, which repairs invalid UTF-8; copy only valid bytes.
-      if ((input[i] as number) >= 0x80) {
-        if (!isUtf8(input.subarray(from, to))) return -1;
-        break;
-      }
-    }
     let rest = bytes;
     while (rest >= 0x80) {
       out[at++] = (rest & 0x7f) | 0x80;
       rest >>>= 7;
     }
     out[at++] = rest;
-    copyBytes(input, from, to, out, at);
-    return at + bytes;
+    if (bytes >= NATIVE_COPY_BYTES) {
+      input.copy(out, at, from, to);
+      return isAscii(input, from, to) || isUtf8(input.subarray(from, to)) ? at + bytes : -1;
+    }
+    // Copied and checked in one pass. Non-ASCII: the general path decodes and re-encodes, which
+    // repairs invalid UTF-8, so only valid bytes may be copied (what was written is dropped on -1).
+    let seen = 0;
+    for (let i = from; i < to; i++) {
+      const byte = input[i] as number;
+      seen |= byte;
+      out[at++] = byte;
+    }
+    return seen < 0x80 || isUtf8(input.subarray(from, to)) ? at : -1;
   }
 
   /** Finds each analytics field of the record; false when the bytes do not follow the schema exactly. */
@@ -430,6 +434,11 @@ function copyBytes(input: Buffer, from: number, to: number, out: Buffer, at: num
   for (let i = from; i < to; i++) out[at++] = input[i] as number;
 }
 
+function isAscii(input: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if ((input[i] as number) >= 0x80) return false;
+  return true;
+}
+
 /** End of the varint read by readSize/readSignedLong (module state: the decoder is single-threaded). */
 let sizeEnd = 0;
 
@@ -463,36 +472,41 @@ function readSignedLong(input: Buffer, pos: number, end: number): number | undef
   return (value >>> 1) ^ -(value & 1);
 }
 
-const digits = (input: Buffer, at: number, count: number): number => {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const digit = (input[i] as number) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
+/** Below any field value: a non-digit makes its field negative, which every range check refuses. */
+const NOT_A_DIGIT = -100_000;
+const digit = (input: Buffer, at: number): number => {
+  const value = (input[at] as number) - 48;
+  return value >= 0 && value <= 9 ? value : NOT_A_DIGIT;
 };
+const twoDigits = (input: Buffer, at: number): number => digit(input, at) * 10 + digit(input, at + 1);
 
 /**
  * DateTime (UInt32 seconds) and UInt16 milliseconds of a canonical `YYYY-MM-DDThh:mm:ss.sssZ`, with
  * the checks of analytics-row.ts splitCanonicalTimestamp; -1 for anything it would not accept there
- * (the general path then decides: Date.parse, the observed-time fallback or a dead letter).
+ * (the general path then decides: Date.parse, the observed-time fallback or a dead letter). The
+ * seconds are Date.UTC's, computed from the civil date directly (days since the epoch, proleptic
+ * Gregorian: the years are 1970 and later here).
  */
 function timestamp(input: Buffer, from: number, bytes: number, out: Buffer, at: number): number {
   if (bytes !== 24 || input[from + 4] !== 45 || input[from + 7] !== 45 || input[from + 10] !== 84 || input[from + 13] !== 58 || input[from + 16] !== 58 || input[from + 19] !== 46 || input[from + 23] !== 90) return -1;
-  const year = digits(input, from, 4);
-  const month = digits(input, from + 5, 2);
-  const day = digits(input, from + 8, 2);
-  const hour = digits(input, from + 11, 2);
-  const minute = digits(input, from + 14, 2);
-  const second = digits(input, from + 17, 2);
-  const milliseconds = digits(input, from + 20, 3);
+  const year = twoDigits(input, from) * 100 + twoDigits(input, from + 2);
+  const month = twoDigits(input, from + 5);
+  const day = twoDigits(input, from + 8);
+  const hour = twoDigits(input, from + 11);
+  const minute = twoDigits(input, from + 14);
+  const second = twoDigits(input, from + 17);
+  const milliseconds = digit(input, from + 20) * 100 + twoDigits(input, from + 21);
   if (year < 1970 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || milliseconds < 0) return -1;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return -1;
-  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
-  if (epochMs / 1000 > MAX_DATETIME_SECONDS) return -1;
-  const seconds = (epochMs - milliseconds) / 1000;
+  // Days from the civil date (H. Hinnant's days_from_civil), with years starting in March.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const seconds = (era * 146_097 + dayOfEra - 719_468) * 86_400 + hour * 3_600 + minute * 60 + second;
+  if (seconds > MAX_DATETIME_SECONDS || (seconds === MAX_DATETIME_SECONDS && milliseconds > 0)) return -1;
   out.writeUInt32LE(seconds, at);
   out.writeUInt16LE(milliseconds, at + 4);
   return at + 6;

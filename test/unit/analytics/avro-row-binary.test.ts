@@ -105,6 +105,33 @@ describe('Avro → RowBinary transcoder', () => {
     else expect(general).toBe(expected);
   });
 
+  it('converts times over the whole DateTime range as the general path does (leap years, month ends, the last second)', () => {
+    const transcoder = transcoderFor(canonicalWriter);
+    const last = 4_291_747_199_999;
+    const times: number[] = [0, 999, Date.UTC(2000, 1, 29), Date.UTC(2100, 1, 28, 23, 59, 59, 999), Date.UTC(2100, 2, 1), Date.UTC(2104, 1, 29, 12), last - 999, last - 998, last];
+    for (let year = 1970; year <= 2105; year++) for (const month of [0, 1, 2, 11]) times.push(Date.UTC(year, month, 1), Date.UTC(year, month + 1, 1) - 1);
+    let seed = 17;
+    for (let i = 0; i < 3_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      times.push(Math.floor((seed / 2_147_483_648) * last));
+    }
+    times.forEach((ms, i) => {
+      const iso = new Date(ms).toISOString();
+      const observed = times[(i * 7) % times.length] as number;
+      const event = { ...base, event_timestamp: iso, observed_timestamp: new Date(observed).toISOString() };
+      const body = canonicalWriter.toBuffer(toAvroRecord({ event }));
+      const fast = fastPath(transcoder, body);
+      // Past the last whole DateTime second the general path decides (a dead letter, or the event time).
+      if (ms > last - 999 || observed > last - 999) expect(fast, iso).toBeUndefined();
+      else expect(fast?.equals(generalPath(canonicalWriter, body) as Buffer), iso).toBe(true);
+    });
+    // Not digits where digits belong: left to the general path (which dead-letters them or parses them with Date).
+    for (const bad of ['2026-1a-28T09:01:03.123Z', '2026-11-28T09:01:03.12xZ', '202/-11-28T09:01:03.123Z', '2026-11-28T09:-1:03.123Z', '2026-11-28T24:00:00.000Z', '2026-00-10T00:00:00.000Z']) {
+      const body = canonicalWriter.toBuffer(toAvroRecord({ event: { ...base, event_timestamp: bad } }));
+      expect(fastPath(transcoder, body), bad).toBeUndefined();
+    }
+  });
+
   it('declines UTF-8 the general decoder would repair, and broken bodies', () => {
     const transcoder = transcoderFor(canonicalWriter);
     const marker = 'MARKER-MARKER';
