@@ -85,6 +85,20 @@ const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
   return { kind: type === 'anonymous' ? 'anonymous' : 'user', id };
 };
 
+/**
+ * The actor without `id` and with `pseudonym`, keys in the order `delete actor.id; actor.pseudonym = …`
+ * leaves them. A copy, not a delete: deleting a key that is not the last one turns the object into a
+ * slow dictionary for every later step (profile stamping, wire form, chain hash).
+ */
+function pseudonymousActor(actor: CanonicalEvent['actor'], pseudonym: string): CanonicalEvent['actor'] {
+  const out: Record<string, unknown> = {};
+  for (const key in actor) {
+    if (key !== 'id' && Object.hasOwn(actor, key)) out[key] = (actor as Record<string, unknown>)[key];
+  }
+  out.pseudonym = pseudonym;
+  return out as CanonicalEvent['actor'];
+}
+
 export class Pseudonymizer {
   readonly #vault: PiiVault;
   readonly #policy: PiiPolicy;
@@ -104,7 +118,11 @@ export class Pseudonymizer {
 
   /** Every subject an event mentions (actor, user entity, configured references). */
   subjectsOf(event: CanonicalEvent): SubjectRef[] {
-    const subjects: SubjectRef[] = [];
+    return this.#collectSubjects(event, []);
+  }
+
+  /** subjectsOf, appended to `subjects` (one array for a whole batch). */
+  #collectSubjects(event: CanonicalEvent, subjects: SubjectRef[]): SubjectRef[] {
     const actor = subjectOfActor(event);
     if (actor !== undefined) subjects.push(actor);
     const entityId = event.entity?.id;
@@ -120,7 +138,9 @@ export class Pseudonymizer {
 
   /** Pseudonymizes a batch: one vault lookup round trip and one write round trip in total. */
   async pseudonymizeBatch(events: readonly CanonicalEvent[]): Promise<StepResult<CanonicalEvent>[]> {
-    const handles = await this.#vault.resolveMany(events.flatMap((e) => this.subjectsOf(e)));
+    const subjects: SubjectRef[] = [];
+    for (let i = 0; i < events.length; i++) this.#collectSubjects(events[i] as CanonicalEvent, subjects);
+    const handles = await this.#vault.resolveMany(subjects);
     const results = events.map((event) => this.#apply(event, handles));
     await this.#vault.flush();
     return results;
@@ -143,8 +163,7 @@ export class Pseudonymizer {
       const actorHandle = handles.get(subjectKey(actorSubject)) as SubjectHandle;
       scope.actorSubject = actorSubject;
       scope.actorHandle = actorHandle;
-      delete event.actor.id;
-      event.actor.pseudonym = actorHandle.pseudonym;
+      event.actor = pseudonymousActor(event.actor, actorHandle.pseudonym);
     }
 
     const entity = event.entity;
@@ -194,14 +213,16 @@ export class Pseudonymizer {
       const subject: SubjectRef = { kind: (references[i] as SubjectReference).kind, id: value };
       replacements = remember(replacements, subject, handles.get(subjectKey(subject)));
     }
-    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, { raws: [...replacements.keys()], pseudonyms: [...replacements.values()] });
+    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, replacements);
     return ok(event);
   }
 
-  /** PII values are filed under the person they describe: a user entity's details under that user, everything else under the actor. */
-  #owner(scope: EventScope, path: string): [SubjectRef, SubjectHandle] | undefined {
-    if (scope.entitySubject !== undefined && scope.entityHandle !== undefined && path.startsWith('entity.details')) return [scope.entitySubject, scope.entityHandle];
-    return scope.actorSubject !== undefined && scope.actorHandle !== undefined ? [scope.actorSubject, scope.actorHandle] : undefined;
+  /**
+   * PII values are filed under the person they describe: a user entity's details under that user,
+   * everything else under the actor. Whether the entity owns `path` (else the actor, if resolved).
+   */
+  #entityOwns(scope: EventScope, path: string): boolean {
+    return scope.entitySubject !== undefined && scope.entityHandle !== undefined && path.startsWith('entity.details');
   }
 
   #transform(scope: EventScope, path: string, value: JsonValue, action: PiiAction): JsonValue | undefined {
@@ -221,13 +242,16 @@ export class Pseudonymizer {
         return truncated;
       }
       case 'pseudonymize': {
-        const subject = this.#owner(scope, path);
-        if (subject === undefined) {
+        // The owner's subject and handle read separately: no [subject, handle] pair per protected value.
+        const byEntity = this.#entityOwns(scope, path);
+        const subject = byEntity ? scope.entitySubject : scope.actorSubject;
+        const handle = byEntity ? scope.entityHandle : scope.actorHandle;
+        if (subject === undefined || handle === undefined) {
           this.counts.dropped += 1;
           return undefined;
         }
         this.counts.pseudonymized += 1;
-        return this.#vault.protect(subject[0], subject[1], path, typeof value === 'string' ? value : JSON.stringify(value));
+        return this.#vault.protect(subject, handle, path, typeof value === 'string' ? value : JSON.stringify(value));
       }
     }
   }
@@ -307,10 +331,22 @@ function fieldPathPrefixes(fields: Readonly<Record<string, PiiAction>>): Readonl
   return prefixes;
 }
 
-/** Adds a subject's identifier → pseudonym to the replacements (created on first use). */
-function remember(replacements: Map<string, string> | undefined, subject: SubjectRef | undefined, handle: SubjectHandle | undefined): Map<string, string> | undefined {
+/**
+ * Adds a subject's identifier → pseudonym to the replacements (created on first use); an identifier
+ * already there keeps its place and takes the new pseudonym, as Map#set would.
+ */
+function remember(replacements: Replacements | undefined, subject: SubjectRef | undefined, handle: SubjectHandle | undefined): Replacements | undefined {
   if (subject === undefined || handle === undefined || subject.id.length < MIN_SCRUBBED_IDENTIFIER_LENGTH) return replacements;
-  return (replacements ?? new Map<string, string>()).set(subject.id, handle.pseudonym);
+  const into = replacements ?? { raws: [], pseudonyms: [], patterns: [] };
+  const at = into.raws.indexOf(subject.id);
+  if (at >= 0) {
+    into.pseudonyms[at] = handle.pseudonym;
+  } else {
+    into.raws.push(subject.id);
+    into.pseudonyms.push(handle.pseudonym);
+    into.patterns.push(undefined);
+  }
+  return into;
 }
 
 /** Shorter identifiers ("1", "ab") would match inside unrelated values; those are left to the policy. */
@@ -320,21 +356,25 @@ const MIN_SCRUBBED_IDENTIFIER_LENGTH = 3;
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * The replacements of one event as parallel arrays, in the Map's order: scrubbing visits every string of
- * the event, and iterating the Map there allocated an iterator and an entry pair per string.
+ * The replacements of one event as parallel arrays in the order they were remembered: scrubbing visits
+ * every string of the event, and iterating a Map there allocated an iterator and an entry pair per
+ * string. The pattern of an identifier is built when a string first contains it, then reused.
  */
 interface Replacements {
-  readonly raws: readonly string[];
-  readonly pseudonyms: readonly string[];
+  readonly raws: string[];
+  readonly pseudonyms: string[];
+  readonly patterns: (RegExp | undefined)[];
 }
 
 function scrubString(value: string, replacements: Replacements): string {
   let out = value;
-  const { raws, pseudonyms } = replacements;
+  const { raws, pseudonyms, patterns } = replacements;
   for (let i = 0; i < raws.length; i++) {
     const raw = raws[i] as string;
     if (!out.includes(raw)) continue;
-    out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(raw)}(?![A-Za-z0-9_-])`, 'g'), pseudonyms[i] as string);
+    // A global pattern: String#replace starts it at 0 and leaves lastIndex at 0, so it can be reused.
+    const pattern = (patterns[i] ??= new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(raw)}(?![A-Za-z0-9_-])`, 'g'));
+    out = out.replace(pattern, pseudonyms[i] as string);
   }
   return out;
 }

@@ -35,4 +35,22 @@ describe('Pseudonymizer: raw identifiers copied elsewhere in the event', () => {
     expect(out.entity?.details).toMatchObject({ actor: { id: pseudonym }, arn: `arn:aws:iam::123456789012:user/${pseudonym}`, other: 'user-000012', list: [`x:${pseudonym}`] });
     expect(out.context?.attributes?.principal).toBe(`AROAEXAMPLE:${pseudonym}`);
   });
+
+  it('scrubs an identifier two subjects share (an anonymous actor and a user entity) with the later subject\'s pseudonym', async () => {
+    const input: CanonicalEvent = {
+      id: randomUUID(),
+      event_timestamp: '2026-11-28T09:00:00.000Z',
+      observed_timestamp: '2026-11-28T09:00:01.000Z',
+      source: '/accounts',
+      spec_version: '1.0',
+      action: { name: 'identity.user.merged', type: 'update' },
+      actor: { id: 'shared-42', type: 'anonymous' },
+      entity: { id: 'shared-42', type: 'user', details: { note: 'merged shared-42 into shared-42', other: ['shared-42', 'shared-421'] } },
+    };
+    const result = await new Pseudonymizer(vault()).pseudonymize(input);
+    const out = (result as { value: CanonicalEvent }).value;
+    const entityPseudonym = out.entity?.id as string;
+    expect(entityPseudonym).not.toBe(out.actor.pseudonym);
+    expect(out.entity?.details).toEqual({ note: `merged ${entityPseudonym} into ${entityPseudonym}`, other: [entityPseudonym, 'shared-421'] });
+  });
 });
