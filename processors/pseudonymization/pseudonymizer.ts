@@ -107,6 +107,8 @@ export class Pseudonymizer {
   readonly #fieldPathPrefixes: ReadonlySet<string>;
   readonly #keyActions = new Map<string, Map<string, PiiAction | typeof NO_KEY_ACTION>>();
   readonly counts: PseudonymizeCounts = { pseudonymized: 0, truncated: 0, dropped: 0 };
+  /** The identifiers to scrub from the event being pseudonymized (one event at a time: #apply is synchronous). */
+  readonly #replacements = new Replacements();
 
   constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY, options: { readonly inPlace?: boolean } = {}) {
     this.#vault = vault;
@@ -205,15 +207,19 @@ export class Pseudonymizer {
     // source (a CloudEvent's data.actor.id, an ARN ending in the user name, a principal id). Every
     // string anywhere in the event that contains the identifier of a subject resolved here gets the
     // subject's pseudonym in its place, so the canonical log never carries it.
-    let replacements = remember(undefined, scope.actorSubject, scope.actorHandle);
-    replacements = remember(replacements, scope.entitySubject, scope.entityHandle);
+    const replacements = this.#replacements;
+    replacements.remember(scope.actorSubject, scope.actorHandle);
+    replacements.remember(scope.entitySubject, scope.entityHandle);
     for (let i = 0; i < references.length; i++) {
       const value = referenced[i];
       if (typeof value !== 'string' || value === '') continue;
       const subject: SubjectRef = { kind: (references[i] as SubjectReference).kind, id: value };
-      replacements = remember(replacements, subject, handles.get(subjectKey(subject)));
+      replacements.remember(subject, handles.get(subjectKey(subject)));
     }
-    if (replacements !== undefined) scrubIdentifiers(event as unknown as Obj, replacements);
+    if (replacements.count > 0) {
+      scrubIdentifiers(event as unknown as Obj, replacements);
+      replacements.clear();
+    }
     return ok(event);
   }
 
@@ -331,23 +337,6 @@ function fieldPathPrefixes(fields: Readonly<Record<string, PiiAction>>): Readonl
   return prefixes;
 }
 
-/**
- * Adds a subject's identifier → pseudonym to the replacements (created on first use); an identifier
- * already there keeps its place and takes the new pseudonym, as Map#set would.
- */
-function remember(replacements: Replacements | undefined, subject: SubjectRef | undefined, handle: SubjectHandle | undefined): Replacements | undefined {
-  if (subject === undefined || handle === undefined || subject.id.length < MIN_SCRUBBED_IDENTIFIER_LENGTH) return replacements;
-  const into = replacements ?? { raws: [], pseudonyms: [], patterns: [] };
-  const at = into.raws.indexOf(subject.id);
-  if (at >= 0) {
-    into.pseudonyms[at] = handle.pseudonym;
-  } else {
-    into.raws.push(subject.id);
-    into.pseudonyms.push(handle.pseudonym);
-    into.patterns.push(undefined);
-  }
-  return into;
-}
 
 /** Shorter identifiers ("1", "ab") would match inside unrelated values; those are left to the policy. */
 const MIN_SCRUBBED_IDENTIFIER_LENGTH = 3;
@@ -356,20 +345,48 @@ const MIN_SCRUBBED_IDENTIFIER_LENGTH = 3;
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * The replacements of one event as parallel arrays in the order they were remembered: scrubbing visits
- * every string of the event, and iterating a Map there allocated an iterator and an entry pair per
- * string. The pattern of an identifier is built when a string first contains it, then reused.
+ * The replacements of one event (identifier → pseudonym) as parallel arrays in the order they were
+ * remembered: scrubbing visits every string of the event, and iterating a Map there allocated an
+ * iterator and an entry pair per string. The pattern of an identifier is built when a string first
+ * contains it, then reused. One instance per Pseudonymizer, emptied after each event, so that an event
+ * allocates no arrays for it.
  */
-interface Replacements {
-  readonly raws: string[];
-  readonly pseudonyms: string[];
-  readonly patterns: (RegExp | undefined)[];
+class Replacements {
+  readonly raws: string[] = [];
+  readonly pseudonyms: string[] = [];
+  readonly patterns: (RegExp | undefined)[] = [];
+  count = 0;
+
+  /** Adds a subject's identifier; one already there keeps its place and takes the new pseudonym, as Map#set would. */
+  remember(subject: SubjectRef | undefined, handle: SubjectHandle | undefined): void {
+    if (subject === undefined || handle === undefined || subject.id.length < MIN_SCRUBBED_IDENTIFIER_LENGTH) return;
+    for (let i = 0; i < this.count; i++) {
+      if (this.raws[i] === subject.id) {
+        this.pseudonyms[i] = handle.pseudonym;
+        return;
+      }
+    }
+    this.raws[this.count] = subject.id;
+    this.pseudonyms[this.count] = handle.pseudonym;
+    this.patterns[this.count] = undefined;
+    this.count++;
+  }
+
+  /** Empty again, holding no identifier of the last event. */
+  clear(): void {
+    for (let i = 0; i < this.count; i++) {
+      this.raws[i] = '';
+      this.pseudonyms[i] = '';
+      this.patterns[i] = undefined;
+    }
+    this.count = 0;
+  }
 }
 
 function scrubString(value: string, replacements: Replacements): string {
   let out = value;
-  const { raws, pseudonyms, patterns } = replacements;
-  for (let i = 0; i < raws.length; i++) {
+  const { raws, pseudonyms, patterns, count } = replacements;
+  for (let i = 0; i < count; i++) {
     const raw = raws[i] as string;
     if (!out.includes(raw)) continue;
     // A global pattern: String#replace starts it at 0 and leaves lastIndex at 0, so it can be reused.

@@ -177,6 +177,30 @@ describe('PII policy helpers', () => {
     expect(truncateIp('1:2:3:4:5:6:7:8:9')).toBeUndefined();
   });
 
+  it('reads IPv4 exactly as /^(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})$/ on the trimmed text, then Number of each octet', () => {
+    const definition = (value: string): string | undefined | 'not-v4' => {
+      const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value.trim());
+      if (match === null) return 'not-v4';
+      const octets = match.slice(1, 5).map(Number);
+      return octets.some((o) => o > 255) ? undefined : `${octets[0]}.${octets[1]}.${octets[2]}.0`;
+    };
+    const fixed = ['01.002.003.004', ' 10.0.0.1\n', '\u00a01.2.3.4', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1234.1.1.1', '1.2.3.1000', '255.255.255.255', '0.0.0.0', '+1.2.3.4', '1.2.3.-4', '\u0661.\u0662.\u0663.\u0664', '1.2.3.4 x'];
+    let state = 7;
+    const next = (n: number): number => {
+      state = (state * 1_103_515_245 + 12_345) >>> 0;
+      return Math.floor((state / 4_294_967_296) * n);
+    };
+    const alphabet = '0123456789.:af %[] \t';
+    const random = Array.from({ length: 20_000 }, (_, i) =>
+      i % 2 === 0 ? Array.from({ length: next(16) }, () => alphabet[next(alphabet.length)]).join('') : `${next(400)}.${next(1200)}.${next(300)}.${next(300)}`,
+    );
+    for (const value of [...fixed, ...random]) {
+      const expected = definition(value);
+      if (expected === 'not-v4') expect(truncateIp(value)?.endsWith('::') ?? true).toBe(true);
+      else expect(truncateIp(value)).toBe(expected);
+    }
+  });
+
   it('recognises e-mail-shaped values', () => {
     expect(looksLikeEmail('a.b+c@example.co.uk')).toBe(true);
     expect(looksLikeEmail('not an @email.com')).toBe(false);
