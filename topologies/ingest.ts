@@ -36,7 +36,7 @@ import { Topology } from '../streams/topology.js';
 import { DEAD_LETTER_HEADERS } from '../streams/dead-letter.js';
 import { utf8Bytes } from '../streams/byte-slab.js';
 import type { CanonicalTranslator } from '../processors/adapters/translator.js';
-import type { ChainKeyRing } from '../processors/chain/chain-hash.js';
+import { CANONICAL_WIRE_LAYOUT, type ChainKeyRing } from '../processors/chain/chain-hash.js';
 import { HashChainer, type ChainHead } from '../processors/chain/hash-chainer.js';
 import type { CheckpointSigner, ChainCheckpoint } from '../processors/chain/checkpoint.js';
 import { encryptingDeadLetterPayload, sealDeadLetter } from '../processors/dead-letter/dead-letter-record.js';
@@ -361,7 +361,8 @@ export class ChainProcessor implements Processor<unknown, CanonicalEvent, unknow
   process(record: StreamRecord<unknown, CanonicalEvent>): void {
     const context = this.#context as ProcessorContext<unknown, unknown>;
     const event = wireForm(record.value);
-    const link = (this.#chainer as HashChainer).append(context.partition, event);
+    // `event` is canonicalWireForm's: its records hold canonical fields only, in the layout's shape.
+    const link = (this.#chainer as HashChainer).append(context.partition, event, CANONICAL_WIRE_LAYOUT);
     if (link.kind !== 'ok') {
       const rejection = link.kind === 'deadLetter' ? link : ({ kind: 'deadLetter', stage: 'chain', code: 'CHAIN_DROPPED', message: link.reason } as DeadLetter);
       const out = deadLetterOut(context, this.#masterKeys, rejection, null, Buffer.from(JSON.stringify(event), 'utf8'), INGEST_NODES.chain);

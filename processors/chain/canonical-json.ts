@@ -184,6 +184,30 @@ export class CanonicalJsonWriter {
     }
   }
 
+  /**
+   * Appends the canonical JSON of a record whose keys are all among `layout.names` (canonicalWireForm's
+   * records): its members are read in the layout's order, so its keys need no listing and no sort. A
+   * record with a key outside the layout would lose that member: never pass one.
+   */
+  writeRecord(record: Record<string, unknown>, layout: RecordLayout): void {
+    const { names, members } = layout;
+    this.#byte(0x7b);
+    let first = true;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const member = record[name];
+      if (member === undefined) continue;
+      if (!first) this.#byte(0x2c);
+      first = false;
+      this.#string(name);
+      this.#byte(0x3a);
+      const nested = members[i];
+      if (nested !== undefined && member !== null && typeof member === 'object' && !Array.isArray(member)) this.writeRecord(member as Record<string, unknown>, nested);
+      else this.write(member);
+    }
+    this.#byte(0x7d);
+  }
+
   /** Room for `bytes` more bytes at `position`. */
   #reserve(bytes: number): Buffer {
     const needed = this.position + bytes;
@@ -254,6 +278,18 @@ export class CanonicalJsonWriter {
     buffer[at++] = 0x22;
     this.position = at;
   }
+}
+
+/** The keys a record may hold, in canonical order, and the layout of each member that is a record too. */
+export interface RecordLayout {
+  readonly names: readonly string[];
+  readonly members: readonly (RecordLayout | undefined)[];
+}
+
+/** A RecordLayout from member names in any order (sorted here as canonicalJson sorts keys). */
+export function recordLayout(members: ReadonlyMap<string, RecordLayout | undefined>): RecordLayout {
+  const names = [...members.keys()].sort();
+  return { names, members: names.map((name) => members.get(name)) };
 }
 
 /** The escapes JSON.stringify writes as a backslash and one letter: `"` `\` and \b \t \n \f \r. */

@@ -19,7 +19,8 @@ import { createHmac } from 'node:crypto';
 import type { KeyRing } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
-import { CanonicalJsonWriter, canonicalJson } from './canonical-json.js';
+import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
+import { CanonicalJsonWriter, canonicalJson, recordLayout, type RecordLayout } from './canonical-json.js';
 import { secretKeyObject } from '../secret-keys.js';
 
 export const CHAIN_DOMAIN = 'QUINTET-CHAIN-V1';
@@ -87,9 +88,10 @@ export function chainMessage(position: ChainPosition, event: CanonicalEvent): Bu
  * HMAC-SHA256(key, M) for the hot path of the ingest topology: M is laid out exactly as chainMessage
  * lays it out, in a scratch buffer reused from event to event, and the canonical JSON is written as
  * UTF-8 straight into it (CanonicalJsonWriter: no text built first); its byte length, which M carries
- * before it, is known once it is written.
+ * before it, is known once it is written. With `layout` (CANONICAL_WIRE_LAYOUT, for events from
+ * canonicalWireForm only), the event's records are written without listing and sorting their keys.
  */
-export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent): string {
+export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent, layout?: RecordLayout): string {
   const { partition, sequence, keyId, previousHash } = position;
   if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff) throw new QuintetError('CHAIN_INPUT_INVALID', 'partition out of range');
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new QuintetError('CHAIN_INPUT_INVALID', 'sequence out of range');
@@ -109,7 +111,8 @@ export function chainHash(key: Buffer, position: ChainPosition, event: Canonical
   head.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
   writer.position = bodyAt;
   try {
-    writer.write(event);
+    if (layout === undefined) writer.write(event);
+    else writer.writeRecord(event as unknown as Record<string, unknown>, layout);
     // The writer may have moved the message to a larger buffer (the head is copied along).
     const message = writer.buffer;
     message.writeUInt32BE(writer.position - bodyAt, bodyAt - 4);
@@ -124,6 +127,21 @@ export function chainHash(key: Buffer, position: ChainPosition, event: Canonical
 const KEPT_MESSAGE_BYTES = 1024 * 1024;
 const SCRATCH_BYTES = 16 * 1024;
 const scratch = new CanonicalJsonWriter(Buffer.allocUnsafe(SCRATCH_BYTES));
+
+function layoutOf(record: RecordField): RecordLayout {
+  const members = new Map<string, RecordLayout | undefined>();
+  for (const name of Object.keys(record.fields)) {
+    const field = record.fields[name] as RecordField['fields'][string];
+    members.set(name, field.kind === 'record' ? layoutOf(field) : undefined);
+  }
+  return recordLayout(members);
+}
+
+/**
+ * The canonical event's records as canonicalWireForm builds them (canonical fields only, records as
+ * plain objects): the layout chainHash may use for its output, and for nothing else.
+ */
+export const CANONICAL_WIRE_LAYOUT: RecordLayout = layoutOf(CANONICAL_EVENT_FIELDS);
 
 const HEAD_BYTES = 16 + 1 + 4 + 8 + 1;
 const DOMAIN_BYTES = Buffer.from(CHAIN_DOMAIN, 'ascii');

@@ -10,6 +10,7 @@
 import { deadLetter, ok, type StepResult } from '../../core/result.js';
 import { isQuintetError } from '../../core/errors.js';
 import type { CanonicalEvent, ChainLink } from '../../schemas/canonical-event.js';
+import type { RecordLayout } from './canonical-json.js';
 import { chainHash, GENESIS_HASH, type ChainKeyRing } from './chain-hash.js';
 
 export const CHAIN_STAGE = 'chain';
@@ -36,15 +37,18 @@ export class HashChainer {
     this.#heads = heads;
   }
 
-  /** The link of the next entry of `partition` for `event`, advancing the head. */
-  append(partition: number, event: CanonicalEvent): StepResult<ChainLink> {
+  /**
+   * The link of the next entry of `partition` for `event`, advancing the head. `layout` is
+   * CANONICAL_WIRE_LAYOUT when `event` comes from canonicalWireForm (the ingest topology), else absent.
+   */
+  append(partition: number, event: CanonicalEvent, layout?: RecordLayout): StepResult<ChainLink> {
     const head = this.#heads.get(partition);
     const keyId = this.#keys.activeKeyId;
     const sequence = head === undefined ? 0 : head.sequence + 1;
     const previousHash = head === undefined ? GENESIS_HASH : head.hash;
     let hash: string;
     try {
-      hash = chainHash(this.#keys.key(keyId) as Buffer, { partition, sequence, keyId, previousHash }, event);
+      hash = chainHash(this.#keys.key(keyId) as Buffer, { partition, sequence, keyId, previousHash }, event, layout);
     } catch (error) {
       // An event that cannot be canonicalized (lone surrogate, non-finite number) is bad input, not a crash.
       if (isQuintetError(error) && error.code === 'CHAIN_INPUT_INVALID') return deadLetter(CHAIN_STAGE, 'CHAIN_INPUT_INVALID', error.message);

@@ -3,13 +3,14 @@
  * the definition's result: chainHash = HMAC-SHA256 over chainMessage (docs/hash-chain.md), at any size,
  * canonicalWireForm = the Avro record round trip, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
  * canonicalJson's quoting = JSON.stringify, canonicalJson = the plain recursive RFC 8785 definition,
- * CanonicalJsonWriter = the UTF-8 bytes of canonicalJson (or its error).
+ * CanonicalJsonWriter = the UTF-8 bytes of canonicalJson (or its error), also through CANONICAL_WIRE_LAYOUT
+ * for wire forms.
  * Checked on seeded random data full of edge cases.
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CanonicalJsonWriter, canonicalJson } from '../../../processors/chain/canonical-json.js';
-import { chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
+import { CANONICAL_WIRE_LAYOUT, chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
 import { canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 
@@ -130,13 +131,17 @@ describe('ingest hot-path equivalences', () => {
         keyId: ['c1', 'k', 'key-2026-11'][i % 3] as string,
         previousHash: createHmac('sha256', key).update(String(i)).digest('hex'),
       };
-      expect(chainHash(key, position, event)).toBe(createHmac('sha256', key).update(chainMessage(position, event)).digest('hex'));
+      const expected = createHmac('sha256', key).update(chainMessage(position, event)).digest('hex');
+      expect(chainHash(key, position, event)).toBe(expected);
+      // The wire form's records, written in the layout's order without listing their keys.
+      expect(chainHash(key, position, event, CANONICAL_WIRE_LAYOUT)).toBe(expected);
     }
     // Events larger than the reused message buffer (it grows) and than what it keeps (a buffer of their own), multi-byte text.
     const position = { partition: 3, sequence: 9, keyId: 'c1', previousHash: 'a'.repeat(64) };
     for (const size of [20_000, 70_000, 400_000, 100]) {
       const event = canonicalWireForm({ ...randomEvent(next, size), source: `é😀${'日'.repeat(size)}` });
       expect(chainHash(key, position, event)).toBe(createHmac('sha256', key).update(chainMessage(position, event)).digest('hex'));
+      expect(chainHash(key, position, event, CANONICAL_WIRE_LAYOUT)).toBe(createHmac('sha256', key).update(chainMessage(position, event)).digest('hex'));
     }
   });
 
