@@ -174,6 +174,37 @@ function plus(firstNumber: number, first: bigint, delta: number | bigint): strin
 }
 
 /**
+ * Header names by position, as their bytes and their string: records of a topic carry the same names
+ * in the same order (the CloudEvents `ce_*` headers), so the previous record's string is reused when
+ * the bytes are the same, instead of decoding (and allocating) it again for every record.
+ */
+const MAX_REMEMBERED_KEYS = 16;
+const MAX_REMEMBERED_KEY_BYTES = 64;
+const rememberedKeyBytes: Buffer[] = [];
+const rememberedKeys: string[] = [];
+
+function headerKey(buffer: Buffer, from: number, to: number, index: number): string {
+  const length = to - from;
+  const bytes = rememberedKeyBytes[index];
+  if (bytes !== undefined && bytes.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[i] !== buffer[from + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return rememberedKeys[index] as string;
+  }
+  const key = buffer.toString('utf8', from, to);
+  if (index < MAX_REMEMBERED_KEYS && length <= MAX_REMEMBERED_KEY_BYTES) {
+    rememberedKeyBytes[index] = Buffer.from(buffer.subarray(from, to));
+    rememberedKeys[index] = key;
+  }
+  return key;
+}
+
+/**
  * One record's headers, as kafkajs' reduce builds them: a repeated key becomes an array of its values;
  * the lookup of the previous value sees inherited properties too, as kafkajs' does.
  */
@@ -189,7 +220,7 @@ function readHeaders(buffer: Buffer, end: number): Headers {
     let key: string | null = null;
     if (keyLength !== -1) {
       if (keyLength < 0 || pos + keyLength > end) throw DELEGATE;
-      key = buffer.toString('utf8', pos, pos + keyLength);
+      key = headerKey(buffer, pos, pos + keyLength, i);
       pos += keyLength;
     }
     const value = readVarIntBytes(buffer, end);

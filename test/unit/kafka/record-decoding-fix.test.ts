@@ -183,6 +183,20 @@ describe('record decoding fix (kafkajs decodeMessages replacement)', () => {
     await expectSameAsKafkajs(recordSet(batch({ records })));
   });
 
+  it('reuses a header name of the previous records only for the same bytes (same length, other bytes; long names; many headers)', async () => {
+    const long = 'x'.repeat(70);
+    const names = [['ce_id', 'ce_ix', 'ce_id'], [long, `${long.slice(1)}y`, long], ['ü', 'é', 'ü'], ['ab', 'abc', 'ab']];
+    const records: RawRecord[] = [];
+    for (let i = 0; i < 6; i++) {
+      const headers = names.map((variants) => [variants[i % 3] as string, buf(`v${i}`)] as const);
+      const many = Array.from({ length: 20 }, (_, h) => [`h${(h + i) % 20}`, buf(String(h))] as const);
+      records.push({ offsetDelta: i, headers: i % 2 === 0 ? headers : [...headers, ...many] });
+    }
+    const first = await expectSameAsKafkajs(recordSet(batch({ records })));
+    // Decoded again (the names remembered from the first pass): the same records.
+    expect(await outcome(decodeMessages, recordSet(batch({ records })))).toEqual(first);
+  });
+
   it('adds offsets and timestamps exactly, beyond 2^53 and with varlongs of every length', async () => {
     const deltas = [0n, 1n, -1n, 2n ** 20n, -(2n ** 35n), 2n ** 48n - 1n, 2n ** 48n, -(2n ** 48n), 2n ** 49n, 2n ** 55n + 3n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)];
     const records = deltas.map((timestampDelta, i) => ({ offsetDelta: i * 1_000_003 - 7, timestampDelta }));
