@@ -37,7 +37,7 @@ const ACTIONS = [
 const SOURCES = ['web', 'api-gateway', 'billing-service', 'auth0'];
 
 /** mulberry32: a tiny seeded PRNG, good enough for test data. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { decodeMessages, installRecordDecodingFix, kafkajsDecodeMessages, type KafkaDecoder } from '../../../connectors/kafka/record-decoding-fix.js';
+import { prng } from '../../../processors/analytics/synthetic-events.js';
 
 const require = createRequire(import.meta.url);
 
@@ -139,18 +140,6 @@ async function expectSameAsKafkajs(bytes: Buffer): Promise<Outcome> {
 
 const buf = (text: string): Buffer => Buffer.from(text, 'utf8');
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 describe('record decoding fix (kafkajs decodeMessages replacement)', () => {
   it('is the decodeMessages kafkajs requires', () => {
     expect(installRecordDecodingFix()).toBe(true);
@@ -271,7 +260,7 @@ describe('record decoding fix (kafkajs decodeMessages replacement)', () => {
   });
 
   it('agrees with kafkajs on randomly corrupted and random record sets', async () => {
-    const next = random(7);
+    const next = prng(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     const randomBytes = (max: number): Buffer | null => (next() < 0.1 ? null : Buffer.from(Array.from({ length: Math.floor(next() * max) }, () => Math.floor(next() * 256))));
     const randomBatch = (firstOffset: bigint): Buffer =>
