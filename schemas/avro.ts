@@ -149,32 +149,23 @@ const UNUSUAL = Symbol('unusual');
  * than -0; no undefined, no hole, no `__proto__` key, no toJSON). Allocates nothing.
  */
 function isJsonData(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object': {
-      if (value === null) return true;
-      if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-        for (let i = 0; i < value.length; i++) if (!isJsonData(value[i])) return false;
-        return true;
-      }
-      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-      for (const key in value) {
-        // An inherited enumerable key (cloneAsJson copies own keys only) or `__proto__` (which it hands to JSON).
-        if (!Object.hasOwn(value, key) || key === '__proto__') return false;
-        const child = (value as Record<string, unknown>)[key];
-        if (key === 'toJSON' && typeof child === 'function') return false;
-        if (!isJsonData(child)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!isJsonData(value[i])) return false;
+    return true;
   }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    // An inherited enumerable key (cloneAsJson copies own keys only) or `__proto__` (which it hands to JSON).
+    if (!Object.hasOwn(value, key) || key === '__proto__') return false;
+    const child = (value as Record<string, unknown>)[key];
+    if (key === 'toJSON' && typeof child === 'function') return false;
+    if (!isJsonData(child)) return false;
+  }
+  return true;
 }
 
 function cloneAsJson(value: unknown): unknown {

@@ -163,20 +163,7 @@ export class CanonicalJsonWriter {
           return;
         }
         const record = value as Record<string, unknown>;
-        const keys = sortedInPlace(Object.keys(record));
-        this.#byte(0x7b);
-        let first = true;
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i] as string;
-          const member = record[key];
-          if (member === undefined) continue;
-          if (!first) this.#byte(0x2c);
-          first = false;
-          this.#string(key);
-          this.#byte(0x3a);
-          this.write(member);
-        }
-        this.#byte(0x7d);
+        this.#members(record, sortedInPlace(Object.keys(record)), undefined);
         return;
       }
       default:
@@ -190,7 +177,11 @@ export class CanonicalJsonWriter {
    * record with a key outside the layout would lose that member: never pass one.
    */
   writeRecord(record: Record<string, unknown>, layout: RecordLayout): void {
-    const { names, members } = layout;
+    this.#members(record, layout.names, layout.members);
+  }
+
+  /** `{…}` of the members `names` (in canonical order) of `record`; those with a layout in `layouts` as records. */
+  #members(record: Record<string, unknown>, names: readonly string[], layouts: RecordLayout['members'] | undefined): void {
     this.#byte(0x7b);
     let first = true;
     for (let i = 0; i < names.length; i++) {
@@ -201,7 +192,7 @@ export class CanonicalJsonWriter {
       first = false;
       this.#string(name);
       this.#byte(0x3a);
-      const nested = members[i];
+      const nested = layouts?.[i];
       if (nested !== undefined && member !== null && typeof member === 'object' && !Array.isArray(member)) this.writeRecord(member as Record<string, unknown>, nested);
       else this.write(member);
     }
