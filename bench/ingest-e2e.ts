@@ -104,6 +104,12 @@ export interface ProcessRun {
    * of the warm-up (a JVM's JIT, caches filling), i.e. closer to a long-running process.
    */
   readonly steadyEventsPerSecond: number;
+  /**
+   * CPU time of the process(es) per event, µs, from the moment a fifth of the input was committed to the
+   * end (/proc/PID/stat user + system): what one event costs the processor, far less sensitive to other
+   * load on the machine than a rate, and comparable between Node.js and the JVM peer.
+   */
+  readonly steadyCpuUsPerEvent: number;
   /** Node.js processes only: V8 heap in use after a full GC at the end, i.e. what the process retains. */
   readonly heapAfterGcMb?: number;
   /** Committed records the run wrote, when counted (a run that lost input must not yield a figure). */
@@ -114,6 +120,18 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (match === null) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]) / 1024;
+}
+
+/** Clock ticks per second of /proc/PID/stat's times (`getconf CLK_TCK`, 100 on Linux in practice). */
+let clockTicks: number | undefined;
+
+/** User + system CPU seconds the process has used so far. */
+function procCpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 export async function committedTotal(admin: KafkaTopicAdmin, groupId: string, topic: string): Promise<number> {
@@ -181,6 +199,7 @@ async function measureProcess(
   );
   exited.catch(() => undefined);
   const memory = (field: 'VmRSS' | 'VmHWM'): number => children.reduce((sum, child) => sum + procStatusMb(child.pid as number, field), 0);
+  const cpuSeconds = (): number => children.reduce((sum, child) => sum + procCpuSeconds(child.pid as number), 0);
   try {
     const started = await Promise.race([
       new Promise<number>((resolve) => lines.push((line) => startsClock(line) && resolve(performance.now()))),
@@ -188,14 +207,14 @@ async function measureProcess(
     ]);
     let rssHalfwayMb: number | undefined;
     let firstCommit: number | undefined;
-    let fifth: { at: number; done: number } | undefined;
+    let fifth: { at: number; done: number; cpuSeconds: number } | undefined;
     const sampler = setInterval(() => {
       if (rssHalfwayMb !== undefined) return;
       void committedTotal(admin, input.groupId, input.topic)
         .then((done) => {
           const now = performance.now();
           if (firstCommit === undefined && done > 0) firstCommit = now;
-          if (fifth === undefined && done >= input.count / 5) fifth = { at: now, done };
+          if (fifth === undefined && done >= input.count / 5) fifth = { at: now, done, cpuSeconds: cpuSeconds() };
           if (rssHalfwayMb === undefined && done >= input.count / 2) rssHalfwayMb = memory('VmRSS');
         })
         .catch(() => undefined);
@@ -206,14 +225,16 @@ async function measureProcess(
       clearInterval(sampler);
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpuSecondsAtEnd = cpuSeconds();
     const rssEndMb = memory('VmRSS');
     const rssPeakMb = memory('VmHWM');
     const heapAfterGcMb = await retainedHeap();
     const finished = started + seconds * 1000;
     const startupSeconds = ((firstCommit ?? finished) - started) / 1000;
     // A run too short to sample a fifth before the end counts as steady from its start.
-    const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0 };
+    const steady = fifth !== undefined && fifth.at < finished ? fifth : { at: started, done: 0, cpuSeconds: 0 };
     const steadyEventsPerSecond = (input.count - steady.done) / ((finished - steady.at) / 1000);
+    const steadyCpuUsPerEvent = ((cpuSecondsAtEnd - steady.cpuSeconds) * 1e6) / (input.count - steady.done);
     return {
       eventsPerSecond: input.count / seconds,
       seconds,
@@ -222,6 +243,7 @@ async function measureProcess(
       rssEndMb,
       startupSeconds,
       steadyEventsPerSecond,
+      steadyCpuUsPerEvent,
       ...(heapAfterGcMb === undefined ? {} : { heapAfterGcMb }),
     };
   } finally {
@@ -424,6 +446,25 @@ export async function runKafkaStreamsPeer(
   }
 }
 
+/**
+ * Peer CPU per event ÷ ours (canonical input, from a fifth on), so that above 1 means quintet spends less
+ * CPU per event, like the rate ratios; the baseline is the peer's median µs per event.
+ */
+function cpuRatioToPeer(quintet: readonly ProcessRun[], peer: readonly ProcessRun[]): Figure {
+  const ours = quintet.map((r) => r.steadyCpuUsPerEvent);
+  const theirs = peer.map((r) => r.steadyCpuUsPerEvent);
+  const pairs = ours.map((value, i) => (theirs[i] as number) / value);
+  const oursMedian = summarize('quintet', 'µs', ours).value;
+  const theirsMedian = summarize('peer', 'µs', theirs).value;
+  return {
+    ...summarize('ingest.e2e.steady_cpu_ratio_to_kafka_streams_java', 'ratio', pairs),
+    value: theirsMedian / oursMedian,
+    baseline: { name: 'Kafka Streams 4.4 (Java 17) canonicalize peer, CPU µs per event (all its threads: stream thread, client I/O, GC, JIT)', value: theirsMedian },
+    ratio: theirsMedian / oursMedian,
+    notes: `canonical-shaped input, from a fifth of the input committed to the end; CPU µs per event quintet ${ours.map((v) => v.toFixed(1)).join('/')}, Kafka Streams JVM ${theirs.map((v) => v.toFixed(1)).join('/')}; peer ÷ quintet, interleaved pair ratios: ${pairs.map((r) => r.toFixed(2)).join(', ')}`,
+  };
+}
+
 const outputs = (runs: readonly ProcessRun[]): string => runs.map((r) => (r.output === undefined ? '?' : `${r.output.records} records + ${r.output.deadLetters} dead letters`)).join(', ');
 const startups = (runs: readonly ProcessRun[]): string => runs.map((r) => r.startupSeconds.toFixed(1)).join('/');
 
@@ -502,6 +543,10 @@ export const suite: BenchSuite = {
         summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond), {
           notes: `ingest.e2e.events_per_s from the moment a fifth of the input was committed (no start-up); ${setting}`,
         }),
+        summarize('ingest.e2e.steady.cpu_us_per_event', 'µs', quintet.map((r) => r.steadyCpuUsPerEvent), {
+          notes: `CPU time (user + system, /proc) of the ingest process per event from the moment a fifth of the input was committed; generator mix; other load on the machine moves it far less than the rates`,
+        }),
+        cpuRatioToPeer(quintetCanonical, kafkaStreams),
         withBaseline(
           summarize('ingest.e2e.two_instances.events_per_s', 'events/s', rates(quintetTwo), {
             notes: `two ingest processes in one consumer group (2 of the ${PARTITIONS} partitions each), generator mix, interleaved with the one-process runs; ${setting}; peak RSS of both together ${quintetTwo.map((r) => Math.round(r.rssPeakMb)).join('/')} MiB; seconds to first commit: ${startups(quintetTwo)}; output: ${outputs(quintetTwo)}`,
