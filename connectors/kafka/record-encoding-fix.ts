@@ -9,8 +9,10 @@
  * allocates the batch once at its exact size, writes every record into it and checksums it with
  * slicing-by-8 CRC-32C. The bytes are the same as kafkajs' (a unit test compares them on varied
  * batches, compressed ones included). Like producer-grouping-fix.ts, it puts both modules into the
- * CommonJS cache before kafkajs loads its produce request, so it only takes effect if it is evaluated
- * first (`connectors/kafka/client.ts` imports it before kafkajs); installing is all or nothing.
+ * CommonJS cache under kafkajs' own paths. kafkajs requires its produce request (and with it these two
+ * modules) lazily, at the first Produce, and every client is made through connectors/kafka/client.ts,
+ * which imports this module: so it takes effect even where kafkajs itself was loaded first. Installing
+ * is all or nothing.
  */
 import { createRequire, Module } from 'node:module';
 import { crc32c } from './crc32c.js';
