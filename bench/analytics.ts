@@ -43,14 +43,15 @@
  * - `analytics.dashboard.<name>.latency_ms`: each dashboard over the one million events.
  *
  * Events are the synthetic mix with what real canonical events carry beside the analytics fields
- * (a client user agent, analytics properties and entity details as JSON text, the chain link).
+ * (a client user agent, analytics properties and entity details as JSON text, the chain link), and
+ * the records the six CloudEvents headers the ingest writes (which kafkajs decodes for every record).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type IHeaders } from 'kafkajs';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
 import { ClickHouseDashboardBackend, ClickHouseEventWriter, encodeInsertBody } from '../connectors/clickhouse/analytics-store.js';
@@ -72,6 +73,7 @@ import { Serdes, type Serde } from '../streams/serdes.js';
 import { StreamTask } from '../streams/task.js';
 import { analyticsCanonicalSerde, analyticsProjectionSerde, buildAnalyticsTopology } from '../topologies/analytics.js';
 import { canonicalAvroSerde, openDeployment } from '../topologies/deployments.js';
+import { cloudEventHeaders } from '../topologies/ingest.js';
 import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
 import { committedTotal, endOffsets } from './ingest-e2e.js';
 import { waitUntilCommitted } from './runtime.js';
@@ -98,7 +100,7 @@ function realistic(event: CanonicalEvent, i: number): CanonicalEvent {
   };
 }
 
-/** `count` canonical-topic records: framed Avro values written with the canonical schema from the registry. */
+/** `count` canonical-topic records: framed Avro values written with the canonical schema from the registry, CloudEvents headers. */
 async function canonicalRecords(config: QuintetConfig, count: number, seed: number, order: 'log' | 'random'): Promise<ConsumedRecord[]> {
   const serde = canonicalAvroSerde(config);
   const records: ConsumedRecord[] = new Array<ConsumedRecord>(count);
@@ -106,7 +108,8 @@ async function canonicalRecords(config: QuintetConfig, count: number, seed: numb
   for (const event of syntheticEvents({ count, startMs: START, spanMs: SPAN, seed, actors: 50_000, posts: 5_000, order })) {
     const envelope = { event: realistic(event, i), chain: { partition: 0, sequence: i, previous_hash: 'a'.repeat(64), hash: 'b'.repeat(64), key_id: 'chain-key-1' } };
     const value = await serde.serialize(TOPIC, envelope, {});
-    records[i] = { topic: TOPIC, partition: 0, offset: String(i), key: Buffer.from(event.id), value, timestamp: START, headers: {} };
+    // With the CloudEvents headers the ingest writes on every canonical record (the consumer decodes them).
+    records[i] = { topic: TOPIC, partition: 0, offset: String(i), key: Buffer.from(event.id), value, timestamp: START, headers: cloudEventHeaders(event, 'application/avro') };
     i += 1;
   }
   return records;
@@ -190,7 +193,7 @@ async function fillCanonicalTopic(config: QuintetConfig, records: readonly Consu
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     for (let at = 0; at < records.length; at += 2_000) {
-      await producer.send({ topic, messages: records.slice(at, at + 2_000).map((record) => ({ key: record.key, value: record.value })) });
+      await producer.send({ topic, messages: records.slice(at, at + 2_000).map((record) => ({ key: record.key, value: record.value, headers: record.headers as IHeaders })) });
     }
     await producer.disconnect();
   } finally {
