@@ -94,6 +94,39 @@ describe('ingest hot-path equivalences', () => {
       expect(actual).toStrictEqual(expected);
       expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
     }
+    // Records that differ from their wire form in one way each (order, unknown or empty members,
+    // prototypes, a non-object record, -0, a Date).
+    const shaped = (): Record<string, unknown> => ({
+      id: '00000000-0000-4000-8000-000000000001',
+      event_timestamp: '2026-11-28T09:00:00.000Z',
+      observed_timestamp: '2026-11-28T09:00:00.100Z',
+      source: 'src',
+      spec_version: '1.0',
+      action: { name: 'analytics.course.clicked', type: 'track' },
+      actor: { type: 'user', pseudonym: 'ps_x', details: { plan: 'pro', n: [1, 2] } },
+      context: { client: { ip_address: '203.0.113.0' }, domain_specific: { analytics: { properties: { a: 1 } } }, attributes: { b: 'c' } },
+    });
+    const variants: ((event: Record<string, unknown>) => void)[] = [
+      () => undefined,
+      (e) => Object.assign(e, { extra: 1 }),
+      (e) => Object.assign(e, { entity: null }),
+      (e) => Object.assign(e, { entity: undefined }),
+      (e) => Object.assign(e, { actor: { pseudonym: 'ps_x', type: 'user' } }),
+      (e) => Object.assign(e, { actor: 'not a record' }),
+      (e) => Object.assign(e, { actor: Object.assign(Object.create({ inherited: 1 }) as object, { type: 'user' }) }),
+      (e) => Object.assign(e, { context: { attributes: { b: 'c' }, client: { ip_address: '203.0.113.0' } } }),
+      (e) => Object.assign(e, { context: { client: { ip_address: '203.0.113.0', unknown: 1 } } }),
+      (e) => Object.assign(e, { context: { telemetry: { duration_ms: -0 }, attributes: { z: -0 } } }),
+      (e) => Object.assign(e, { context: { domain_specific: { analytics: { properties: { d: new Date(0) } } } } }),
+      (e) => Object.assign(e, { action: Object.assign(Object.create(null) as object, { name: 'a.b.c', type: 'track' }) }),
+    ];
+    for (const change of variants) {
+      const event = shaped();
+      change(event);
+      const expected = fromAvroRecord(toAvroRecord({ event: event as unknown as CanonicalEvent })).event;
+      expect(canonicalWireForm(event as unknown as CanonicalEvent)).toStrictEqual(expected);
+      expect(JSON.stringify(canonicalWireForm(event as unknown as CanonicalEvent))).toBe(JSON.stringify(expected));
+    }
     // Free-form values that are not their own JSON round trip (they are copied, not shared).
     const nullPrototype = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
     const inherited = Object.create({ inherited: 1 }) as Record<string, unknown>;
