@@ -15,6 +15,18 @@ export default tseslint.config(
           message: 'Read configuration through core/config at start-up, never process.env at import time.',
         },
       ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              allowTypeImports: true,
+              message: "Import kafkajs' values from connectors/kafka/kafkajs.js, which installs our kafkajs work-arounds before kafkajs loads.",
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -40,7 +40,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../connectors/kafka/kafkajs.js';
 import { Redis } from 'ioredis';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';

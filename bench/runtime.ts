@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 // First, so that both the runtime and the bare loop run kafkajs with the same fixes (connectors/kafka).
 import { createKafkaClient } from '../connectors/kafka/client.js';
-import { CompressionTypes, Partitioners, type Consumer, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import type { Consumer, Kafka, Producer, Transaction } from 'kafkajs';
+import { CompressionTypes, Partitioners } from '../connectors/kafka/kafkajs.js';
 import { KafkaTopicAdmin } from '../connectors/kafka/admin.js';
 import { loadConfig, type QuintetConfig } from '../core/config.js';
 import { KafkaStreams } from '../streams/kafka/index.js';

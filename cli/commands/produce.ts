@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { CompressionTypes, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import { CompressionTypes } from '../../connectors/kafka/kafkajs.js';
 import { createKafkaClient } from '../../connectors/kafka/client.js';
 import { QuintetError } from '../../core/errors.js';
 import { generateWorkload } from '../../workload/generator.js';

@@ -5,12 +5,9 @@
  * reach a log line: kafkajs' own logs are routed to our structured logger through a log creator
  * that drops connection options and redacts any occurrence of the SASL password.
  */
-// Must be evaluated before kafkajs itself: see producer-grouping-fix.ts, record-encoding-fix.ts and read-committed-fix.ts.
-import './producer-grouping-fix.js';
-import './record-encoding-fix.js';
-import './record-decoding-fix.js';
-import './read-committed-fix.js';
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+// kafkajs through ./kafkajs.js: our work-arounds for kafkajs 2.2.4 are installed before it loads.
+import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
 import type { Logger } from 'pino';
 import type { QuintetConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';

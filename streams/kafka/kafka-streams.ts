@@ -23,7 +23,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners } from '../../connectors/kafka/kafkajs.js';
 import type { Logger } from 'pino';
 import type { ProcessingGuarantee, QuintetConfig } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';

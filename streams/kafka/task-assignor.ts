@@ -11,7 +11,8 @@
  * its subscription user data, and keeps them as long as that stays balanced, so a rebalance moves
  * (and restores) only the tasks it must.
  */
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol } from '../../connectors/kafka/kafkajs.js';
 import { taskIdOf } from './internal-topics.js';
 
 export interface TaskSources {

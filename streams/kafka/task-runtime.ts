@@ -11,7 +11,8 @@
  * them. The bytes in flight are bounded: above `maxInFlightBytes` the engine pauses the task's
  * partitions until the producer has caught up.
  */
-import { CompressionTypes, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import type { Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { CompressionTypes } from '../../connectors/kafka/kafkajs.js';
 import type { ProducedRecord, RecordCollector, StreamTask } from './seam.js';
 
 /** A logged store of the task and its changelog topic (partition = the task's partition). */

@@ -5,7 +5,7 @@
  * with the analytics projection (topologies/analytics.ts); the sink accumulates across consumed
  * batches and writes before each commit.
  */
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../../../connectors/kafka/kafkajs.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClickHouseDashboardBackend } from '../../../connectors/clickhouse/analytics-store.js';
 import { migrate } from '../../../connectors/clickhouse/migrations.js';

@@ -4,7 +4,7 @@
  * the idempotent writes must leave exactly one entry per post in every follower's inbox, none lost.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../../../connectors/kafka/kafkajs.js';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaTopicAdmin } from '../../../connectors/kafka/admin.js';

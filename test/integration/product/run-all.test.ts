@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../../connectors/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../../../workload/generator.js';
 import { testConfig, uniqueIdentifier } from '../../support/environment.js';

@@ -2,7 +2,8 @@
  * Small helpers shared by the stack tests: a kafkajs client for the configured brokers and a consumer
  * that collects records until a condition holds. Every consumer gets its own random group.
  */
-import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel } from '../../../connectors/kafka/kafkajs.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
 
 export function kafkaClient(): Kafka {

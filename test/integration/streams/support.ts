@@ -3,7 +3,8 @@
  * back with read_committed, and check windowed-count outputs.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { Partitioners } from '../../../connectors/kafka/kafkajs.js';
 import { WINDOW_MS, windowKey } from './fixtures/windowed-count.js';
 
 export interface InputRecord {

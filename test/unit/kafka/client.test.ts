@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { logLevel } from 'kafkajs';
+import { logLevel } from '../../../connectors/kafka/kafkajs.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { createLogger } from '../../../core/logger.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from '../../../connectors/kafka/kafkajs.js';
 import {
   continueOnError,
   defaultPartition,
