@@ -6,9 +6,10 @@
  * cache before kafkajs loads its producer, so `require('./groupMessagesPerPartition')` finds it.
  *
  * It can only take effect if it is evaluated before kafkajs' producer modules are loaded:
- * `connectors/kafka/client.ts` imports it first. If kafkajs was loaded earlier, it does nothing.
+ * `connectors/kafka/kafkajs.ts`, the only module that imports kafkajs' values, imports it first. If
+ * kafkajs was loaded earlier, it does nothing (and `installProducerGroupingFix` says false).
  */
-import { createRequire, Module } from 'node:module';
+import { loadedModule, replaceModule } from './module-cache.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -32,17 +33,13 @@ export function groupMessagesPerPartition({
   return result;
 }
 
+const GROUPING_PATH = 'kafkajs/src/producer/groupMessagesPerPartition.js';
+
 /** True when the linear version is the one kafkajs uses. */
 export function installProducerGroupingFix(): boolean {
-  const require = createRequire(import.meta.url);
-  const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-  const cached = require.cache[path];
-  if (cached !== undefined) return cached.exports === groupMessagesPerPartition;
-  const module = new Module(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[path] = module;
+  const loaded = loadedModule(GROUPING_PATH);
+  if (loaded !== undefined) return loaded.exports === groupMessagesPerPartition;
+  replaceModule(GROUPING_PATH, groupMessagesPerPartition);
   return true;
 }
 

@@ -16,12 +16,13 @@
  *
  * Like producer-grouping-fix.ts it puts the module into the CommonJS cache under kafkajs' own path.
  * kafkajs requires `decodeMessages` lazily, when it loads the fetch response of the version it
- * negotiated (on the first Fetch), and every client is made through connectors/kafka/client.ts, which
- * imports this module: so it takes effect even where kafkajs itself was loaded first.
+ * negotiated (on the first Fetch), and kafkajs is only imported through connectors/kafka/kafkajs.ts,
+ * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
  */
 import { createRequire, Module } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { loadedModule, replaceModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -92,7 +93,7 @@ interface KafkajsParts {
 }
 
 let parts: KafkajsParts | undefined;
-/** kafkajs' own decoders, loaded on first use (after every fix of client.ts is installed). */
+/** kafkajs' own decoders, loaded on first use (after every fix of kafkajs.ts is installed). */
 function kafkajs(): KafkajsParts {
   parts ??= {
     Decoder: require('kafkajs/src/protocol/decoder.js') as DecoderConstructor,
@@ -354,14 +355,9 @@ export function kafkajsDecodeMessages(): DecodeMessages {
 
 /** True when the replacement is the decodeMessages kafkajs uses (false if kafkajs loaded its own first). */
 export function installRecordDecodingFix(): boolean {
-  const path = require.resolve(DECODE_MESSAGES_PATH);
-  const cached = require.cache[path];
-  if (cached !== undefined) return cached.exports === decodeMessages;
-  const module = new Module(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = decodeMessages;
-  require.cache[path] = module;
+  const loaded = loadedModule(DECODE_MESSAGES_PATH);
+  if (loaded !== undefined) return loaded.exports === decodeMessages;
+  replaceModule(DECODE_MESSAGES_PATH, decodeMessages);
   return true;
 }
 

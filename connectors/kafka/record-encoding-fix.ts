@@ -10,12 +10,13 @@
  * slicing-by-8 CRC-32C. The bytes are the same as kafkajs' (a unit test compares them on varied
  * batches, compressed ones included). Like producer-grouping-fix.ts, it puts both modules into the
  * CommonJS cache under kafkajs' own paths. kafkajs requires its produce request (and with it these two
- * modules) lazily, at the first Produce, and every client is made through connectors/kafka/client.ts,
- * which imports this module: so it takes effect even where kafkajs itself was loaded first. Installing
- * is all or nothing.
+ * modules) lazily, at the first Produce, and kafkajs is only imported through connectors/kafka/kafkajs.ts,
+ * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
+ * Installing is all or nothing.
  */
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { crc32c } from './crc32c.js';
+import { loadedModule, replaceModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -303,23 +304,16 @@ export async function RecordBatch({
   return encoderOf(batch);
 }
 
-function cached(path: string, exports: unknown): void {
-  const module = new Module(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = exports;
-  require.cache[path] = module;
-}
+const RECORD_PATH = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
+const RECORD_BATCH_PATH = 'kafkajs/src/protocol/recordBatch/v0/index.js';
 
 /** True when kafkajs' produce request encodes with this module (both replacements in place). */
 export function installRecordEncodingFix(): boolean {
-  const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
-  const batchPath = require.resolve('kafkajs/src/protocol/recordBatch/v0/index.js');
-  const record = require.cache[recordPath];
-  const batch = require.cache[batchPath];
+  const record = loadedModule(RECORD_PATH);
+  const batch = loadedModule(RECORD_BATCH_PATH);
   if (record !== undefined || batch !== undefined) return record?.exports === Record && (batch?.exports as { RecordBatch?: unknown } | undefined)?.RecordBatch === RecordBatch;
-  cached(recordPath, Record);
-  cached(batchPath, { RecordBatch, MAGIC_BYTE });
+  replaceModule(RECORD_PATH, Record);
+  replaceModule(RECORD_BATCH_PATH, { RecordBatch, MAGIC_BYTE });
   return true;
 }
 
