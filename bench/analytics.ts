@@ -236,7 +236,8 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
   const admin = new KafkaTopicAdmin(createKafkaClient(config, { clientIdSuffix: 'bench-analytics' }));
   try {
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [...kafkaPathProfileFlags(), '--import', 'tsx', fileURLToPath(import.meta.url)], {
+      // --max-semi-space-size=64: as docker-compose.yml runs the analytics process (docs/analytics.md).
+      const child = spawn(process.execPath, [...kafkaPathProfileFlags(), '--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(import.meta.url)], {
         env: { ...process.env, [KAFKA_PATH_VARIABLE]: JSON.stringify({ overrides, count: filled.count }) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
