@@ -127,7 +127,8 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig, 
       const clickhouse = ClickHouseServer.connect(connectionOptionsFrom(config));
       const topology = buildAnalyticsTopology({
         canonicalTopic,
-        keySerde: Serdes.String() as Serde<unknown>,
+        // The sink never reads the key (rows are keyed by event id): bytes as they are, not a string per record.
+        keySerde: Serdes.Bytes() as Serde<unknown>,
         // Reads only the analytics fields of each record (Avro resolution skips the rest).
         valueSerde: analyticsCanonicalSerde(connectSchemaRegistry(config)),
         store: { kind: 'clickhouse', writer: new ClickHouseEventWriter(clickhouse) },
