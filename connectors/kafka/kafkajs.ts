@@ -10,6 +10,7 @@
  * are erased at compile time and may stay where they are.
  */
 import './producer-grouping-fix.js';
+import './consumer-batch-fix.js';
 import './record-encoding-fix.js';
 import './record-decoding-fix.js';
 import './read-committed-fix.js';

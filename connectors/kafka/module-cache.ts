@@ -3,7 +3,9 @@
  * CommonJS cache under kafkajs' path, so that kafkajs' `require` finds it instead of its own file. That
  * only works before kafkajs requires that path, hence `loadedModule`, which says whether it did already.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -20,4 +22,17 @@ export function replaceModule(specifier: string, exports: unknown): void {
   module.loaded = true;
   module.exports = exports;
   require.cache[path] = module;
+}
+
+/**
+ * kafkajs' own module at `specifier`, compiled from its file but not registered in the module cache
+ * (which may hold our replacement): what a replacement extends, or what tests compare it with.
+ */
+export function shippedModule<T>(specifier: string): T {
+  const path = require.resolve(specifier);
+  const original = new Module(path) as Module & { _compile(content: string, filename: string): void };
+  original.filename = path;
+  original.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(dirname(path));
+  original._compile(readFileSync(path, 'utf8'), path);
+  return original.exports as T;
 }

@@ -19,10 +19,8 @@
  * negotiated (on the first Fetch), and kafkajs is only imported through connectors/kafka/kafkajs.ts,
  * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
  */
-import { createRequire, Module } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { loadedModule, replaceModule } from './module-cache.js';
+import { createRequire } from 'node:module';
+import { loadedModule, replaceModule, shippedModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -345,12 +343,7 @@ export async function decodeMessages(decoder: KafkaDecoder): Promise<unknown[]> 
  * cache holds the replacement): for tests that compare the two.
  */
 export function kafkajsDecodeMessages(): DecodeMessages {
-  const path = require.resolve(DECODE_MESSAGES_PATH);
-  const original = new Module(path) as Module & { _compile(content: string, filename: string): void };
-  original.filename = path;
-  original.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(dirname(path));
-  original._compile(readFileSync(path, 'utf8'), path);
-  return original.exports as DecodeMessages;
+  return shippedModule<DecodeMessages>(DECODE_MESSAGES_PATH);
 }
 
 /** True when the replacement is the decodeMessages kafkajs uses (false if kafkajs loaded its own first). */

@@ -15,9 +15,10 @@ describe('kafkajs work-arounds', () => {
       `await import(${module('cli/program.ts')});`,
       `const { installProducerGroupingFix } = await import(${module('connectors/kafka/producer-grouping-fix.ts')});`,
       `const { installRecordEncodingFix } = await import(${module('connectors/kafka/record-encoding-fix.ts')});`,
-      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix() }));`,
+      `const { installConsumerBatchFix } = await import(${module('connectors/kafka/consumer-batch-fix.ts')});`,
+      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix(), batch: installConsumerBatchFix() }));`,
     ].join('\n');
     const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true });
+    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true, batch: true });
   });
 });
