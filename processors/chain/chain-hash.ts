@@ -65,12 +65,18 @@ export interface ChainPosition {
   readonly previousHash: string;
 }
 
-/** The exact bytes M that the HMAC covers. */
-export function chainMessage(position: ChainPosition, event: CanonicalEvent): Buffer {
-  const { partition, sequence, keyId, previousHash } = position;
+/** `position` if M can carry it (partition in 32 bits, sequence a safe non-negative integer, a hex previous hash). */
+function checkedPosition(position: ChainPosition): ChainPosition {
+  const { partition, sequence, previousHash } = position;
   if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff) throw new QuintetError('CHAIN_INPUT_INVALID', 'partition out of range');
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new QuintetError('CHAIN_INPUT_INVALID', 'sequence out of range');
   if (!HASH_PATTERN.test(previousHash)) throw new QuintetError('CHAIN_INPUT_INVALID', 'previous hash is not 64 lower-case hex digits');
+  return position;
+}
+
+/** The exact bytes M that the HMAC covers. */
+export function chainMessage(position: ChainPosition, event: CanonicalEvent): Buffer {
+  const { partition, sequence, keyId, previousHash } = checkedPosition(position);
   const keyIdBytes = Buffer.from(keyId, 'ascii');
   const body = Buffer.from(canonicalJson(event), 'utf8');
   const head = Buffer.alloc(16 + 1 + 4 + 8 + 1);
@@ -92,10 +98,7 @@ export function chainMessage(position: ChainPosition, event: CanonicalEvent): Bu
  * canonicalWireForm only), the event's records are written without listing and sorting their keys.
  */
 export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent, layout?: RecordLayout): string {
-  const { partition, sequence, keyId, previousHash } = position;
-  if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff) throw new QuintetError('CHAIN_INPUT_INVALID', 'partition out of range');
-  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new QuintetError('CHAIN_INPUT_INVALID', 'sequence out of range');
-  if (!HASH_PATTERN.test(previousHash)) throw new QuintetError('CHAIN_INPUT_INVALID', 'previous hash is not 64 lower-case hex digits');
+  const { partition, sequence, keyId, previousHash } = checkedPosition(position);
   const keyIdLength = Buffer.byteLength(keyId, 'ascii');
   // Fixed part: domain ‖ 0x00 ‖ partition ‖ sequence ‖ key id length ‖ key id ‖ previous hash ‖ body length; then the body.
   const bodyAt = HEAD_BYTES + keyIdLength + 32 + 4;
