@@ -11,7 +11,7 @@
  * kafkajs' code. Installed by connectors/kafka/kafkajs.ts before kafkajs loads its consumer.
  */
 import { createRequire } from 'node:module';
-import { loadedModule, replaceModule, shippedModule } from './module-cache.js';
+import { replaceUnlessLoaded, shippedModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -83,10 +83,7 @@ export function consumerBatchClass(): BatchClass {
 
 /** True when kafkajs' consumer builds this Batch (false if kafkajs loaded its own first). */
 export function installConsumerBatchFix(): boolean {
-  const loaded = loadedModule(BATCH_PATH);
-  if (loaded !== undefined) return loaded.exports === consumerBatchClass();
-  replaceModule(BATCH_PATH, consumerBatchClass());
-  return true;
+  return replaceUnlessLoaded(BATCH_PATH, consumerBatchClass());
 }
 
 installConsumerBatchFix();

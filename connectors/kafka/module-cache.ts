@@ -25,6 +25,17 @@ export function replaceModule(specifier: string, exports: unknown): void {
 }
 
 /**
+ * Puts `exports` at kafkajs' `specifier` unless something required that path already. True when
+ * `exports` is what kafkajs gets there (installed now, or earlier by this same call).
+ */
+export function replaceUnlessLoaded(specifier: string, exports: unknown): boolean {
+  const loaded = loadedModule(specifier);
+  if (loaded !== undefined) return loaded.exports === exports;
+  replaceModule(specifier, exports);
+  return true;
+}
+
+/**
  * kafkajs' own module at `specifier`, compiled from its file but not registered in the module cache
  * (which may hold our replacement): what a replacement extends, or what tests compare it with.
  */

@@ -9,7 +9,7 @@
  * `connectors/kafka/kafkajs.ts`, the only module that imports kafkajs' values, imports it first. If
  * kafkajs was loaded earlier, it does nothing (and `installProducerGroupingFix` says false).
  */
-import { loadedModule, replaceModule } from './module-cache.js';
+import { replaceUnlessLoaded } from './module-cache.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -37,10 +37,7 @@ const GROUPING_PATH = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 
 /** True when the linear version is the one kafkajs uses. */
 export function installProducerGroupingFix(): boolean {
-  const loaded = loadedModule(GROUPING_PATH);
-  if (loaded !== undefined) return loaded.exports === groupMessagesPerPartition;
-  replaceModule(GROUPING_PATH, groupMessagesPerPartition);
-  return true;
+  return replaceUnlessLoaded(GROUPING_PATH, groupMessagesPerPartition);
 }
 
 installProducerGroupingFix();

@@ -20,7 +20,7 @@
  * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
  */
 import { createRequire } from 'node:module';
-import { loadedModule, replaceModule, shippedModule } from './module-cache.js';
+import { replaceUnlessLoaded, shippedModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -348,10 +348,7 @@ export function kafkajsDecodeMessages(): DecodeMessages {
 
 /** True when the replacement is the decodeMessages kafkajs uses (false if kafkajs loaded its own first). */
 export function installRecordDecodingFix(): boolean {
-  const loaded = loadedModule(DECODE_MESSAGES_PATH);
-  if (loaded !== undefined) return loaded.exports === decodeMessages;
-  replaceModule(DECODE_MESSAGES_PATH, decodeMessages);
-  return true;
+  return replaceUnlessLoaded(DECODE_MESSAGES_PATH, decodeMessages);
 }
 
 installRecordDecodingFix();
