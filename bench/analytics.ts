@@ -76,7 +76,7 @@ import { analyticsCanonicalSerde, analyticsProjectionSerde, buildAnalyticsTopolo
 import { canonicalAvroSerde, openDeployment } from '../topologies/deployments.js';
 import { cloudEventHeaders } from '../topologies/ingest.js';
 import { KafkaStreams } from '../streams/kafka/kafka-streams.js';
-import { committedTotal, endOffsets } from './ingest-e2e.js';
+import { committedTotal, endOffsets, profileFlags } from './ingest-e2e.js';
 import { waitUntilCommitted } from './runtime.js';
 import { summarize, withBaseline, type BenchSuite, type Figure } from './figures.js';
 
@@ -206,14 +206,6 @@ async function fillCanonicalTopic(config: QuintetConfig, records: readonly Consu
 /** How the suite hands the Kafka-path child its topic and database. */
 const KAFKA_PATH_VARIABLE = 'QUINTET_BENCH_ANALYTICS_KAFKA_PATH';
 
-/**
- * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, the pre-commit flush,
- * commit at the batch delay) over `filled`, in a child process of its own so that the bench's million
- * records in memory do not weigh on its garbage collector: rows/s from the start of the engine until
- * the group committed the whole topic, kafkajs' fetch and decode included, and from a fifth on. Then
- * checks that ClickHouse holds every event exactly once, and removes the topic and database (the child
- * removes its consumer group).
- */
 /** What the Kafka-path process measured: rows/s, and its own CPU time per row, from the start and from a fifth on. */
 interface KafkaPathRates {
   readonly rowsPerSecond: number;
@@ -222,12 +214,14 @@ interface KafkaPathRates {
   readonly steadyCpuUsPerRow: number;
 }
 
-/** QUINTET_BENCH_PROFILE_DIR=DIR: a V8 CPU profile of the Kafka-path process in DIR (open it in Chrome DevTools). */
-function kafkaPathProfileFlags(): string[] {
-  const dir = process.env.QUINTET_BENCH_PROFILE_DIR;
-  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-}
-
+/**
+ * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, the pre-commit flush,
+ * commit at the batch delay) over `filled`, in a child process of its own so that the bench's million
+ * records in memory do not weigh on its garbage collector: rows/s from the start of the engine until
+ * the group committed the whole topic, kafkajs' fetch and decode included, and from a fifth on. Then
+ * checks that ClickHouse holds every event exactly once, and removes the topic and database (the child
+ * removes its consumer group).
+ */
 async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOptions, filled: FilledTopic): Promise<KafkaPathRates> {
   const database = `quintet_bench_analytics_kafka_${Date.now().toString(36)}`;
   const overrides = { 'topics.canonical': filled.topic, 'clickhouse.database': database, 'streams.applicationId': `bench-analytics-${randomUUID().slice(0, 8)}` };
@@ -237,7 +231,7 @@ async function throughKafka(config: QuintetConfig, base: ClickHouseConnectionOpt
   try {
     const output = await new Promise<string>((resolve, reject) => {
       // --max-semi-space-size=64: as docker-compose.yml runs the analytics process (docs/analytics.md).
-      const child = spawn(process.execPath, [...kafkaPathProfileFlags(), '--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+      const child = spawn(process.execPath, [...profileFlags(), '--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(import.meta.url)], {
         env: { ...process.env, [KAFKA_PATH_VARIABLE]: JSON.stringify({ overrides, count: filled.count }) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -305,8 +305,11 @@ async function dropVaultKeys(config: QuintetConfig, keyPrefix: string): Promise<
   }
 }
 
-/** QUINTET_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each ingest process there (open it in Chrome DevTools). */
-function profileFlags(): string[] {
+/**
+ * QUINTET_BENCH_PROFILE_DIR=DIR: Node.js flags that write a V8 CPU profile of a bench's child process
+ * there (each ingest process here, the analytics Kafka-path process); open it in Chrome DevTools.
+ */
+export function profileFlags(): string[] {
   const dir = process.env.QUINTET_BENCH_PROFILE_DIR;
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
