@@ -20,7 +20,7 @@
  * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
  */
 import { createRequire } from 'node:module';
-import { replaceUnlessLoaded, shippedModule } from './module-cache.js';
+import { replaceUnlessLoaded } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -65,7 +65,7 @@ export interface BatchContext {
 
 export type DecodeMessages = (decoder: KafkaDecoder) => Promise<unknown[]>;
 
-const DECODE_MESSAGES_PATH = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js';
+export const DECODE_MESSAGES_PATH = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js';
 /** Where kafkajs' decodeMessages looks for the magic byte (the same offset in every message format). */
 const MAGIC_OFFSET = 16;
 /** kafkajs' minimum of bytes left for another record batch. */
@@ -336,14 +336,6 @@ export async function decodeMessages(decoder: KafkaDecoder): Promise<unknown[]> 
     at = batchDecoder.offset;
   }
   return records;
-}
-
-/**
- * kafkajs' own decodeMessages, compiled from its file but not registered in the module cache (the
- * cache holds the replacement): for tests that compare the two.
- */
-export function kafkajsDecodeMessages(): DecodeMessages {
-  return shippedModule<DecodeMessages>(DECODE_MESSAGES_PATH);
 }
 
 /** True when the replacement is the decodeMessages kafkajs uses (false if kafkajs loaded its own first). */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { decodeMessages, installRecordDecodingFix, kafkajsDecodeMessages, type KafkaDecoder } from '../../../connectors/kafka/record-decoding-fix.js';
+import { DECODE_MESSAGES_PATH, decodeMessages, installRecordDecodingFix, type DecodeMessages, type KafkaDecoder } from '../../../connectors/kafka/record-decoding-fix.js';
+import { shippedModule } from '../../../connectors/kafka/module-cache.js';
 import { prng } from '../../../processors/analytics/synthetic-events.js';
 
 const require = createRequire(import.meta.url);
@@ -11,7 +12,7 @@ const KafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.
 const MessageSet = require('kafkajs/src/protocol/messageSet/index.js') as (options: Record<string, unknown>) => { buffer: Buffer };
 const { Types: Compression } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number; GZIP: number } };
 
-const original = kafkajsDecodeMessages();
+const original = shippedModule<DecodeMessages>(DECODE_MESSAGES_PATH);
 
 // ---- a hand encoder, to write what kafkajs' encoder cannot (any attributes, long varlongs, bad lengths)
 

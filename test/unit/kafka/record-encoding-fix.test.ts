@@ -1,29 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-// The client first, as in the application: it installs the fixes before kafkajs loads.
-import '../../../connectors/kafka/client.js';
+// kafkajs as the application loads it: the work-arounds first.
+import '../../../connectors/kafka/kafkajs.js';
 import { crc32c } from '../../../connectors/kafka/crc32c.js';
+import { shippedModule } from '../../../connectors/kafka/module-cache.js';
 import { installRecordEncodingFix, Record, RecordBatch } from '../../../connectors/kafka/record-encoding-fix.js';
 
 const require = createRequire(import.meta.url);
 
-/** A kafkajs module compiled from its shipped source, bypassing the replacements in the module cache. */
-function shipped<T>(path: string): T {
-  const filename = require.resolve(`kafkajs/src/protocol/${path}`);
-  const module = new Module(filename) as Module & { _compile(source: string, filename: string): void };
-  module.filename = filename;
-  module.paths = (Module as unknown as { _nodeModulePaths(directory: string): string[] })._nodeModulePaths(dirname(filename));
-  module._compile(readFileSync(filename, 'utf8'), filename);
-  return module.exports as T;
-}
-
 type Encoded = { readonly buffer: Buffer; size(): number };
-const shippedRecord = shipped<(input: object) => Encoded>('recordBatch/record/v0/index.js');
-const shippedBatch = shipped<{ RecordBatch: (input: object) => Promise<Encoded> }>('recordBatch/v0/index.js').RecordBatch;
-const shippedCrc = shipped<(bytes: Buffer) => number>('recordBatch/crc32C/crc32C.js');
+const shippedRecord = shippedModule<(input: object) => Encoded>('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+const shippedBatch = shippedModule<{ RecordBatch: (input: object) => Promise<Encoded> }>('kafkajs/src/protocol/recordBatch/v0/index.js').RecordBatch;
+const shippedCrc = shippedModule<(bytes: Buffer) => number>('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js');
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
 
 const bytes = fc.oneof(
