@@ -160,10 +160,16 @@ export class RedisVaultStore implements VaultStore {
 
   async *entries(): AsyncIterable<readonly (VaultEntry & { readonly lookupHash: string })[]> {
     const keyStart = vaultSubjectKey(this.#prefix, '').length;
+    // SCAN may return a key more than once (when the keyspace is rehashed between calls, e.g. while
+    // other clients write): the contract is each entry once, so keys already seen are skipped. One
+    // string per subject for the length of the scan, which only maintenance (rewrap) runs.
+    const seen = new Set<string>();
     let cursor = '0';
     do {
-      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', vaultSubjectPattern(this.#prefix), 'COUNT', this.#scanCount);
+      const [next, scanned] = await this.#redis.scan(cursor, 'MATCH', vaultSubjectPattern(this.#prefix), 'COUNT', this.#scanCount);
       cursor = next;
+      const keys = scanned.filter((key) => !seen.has(key));
+      for (const key of keys) seen.add(key);
       if (keys.length === 0) continue;
       const pipeline = this.#pipeline();
       for (const key of keys) pipeline.hmget(key, 'ps', 'dk');

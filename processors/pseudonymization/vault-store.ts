@@ -57,7 +57,7 @@ export interface VaultStore {
   erasePseudonym(pseudonym: string): Promise<boolean>;
   /** Compare-and-set of a subject's wrapped key (master-key rewrapping); false if it changed or vanished. */
   replaceWrappedKey(lookupHash: string, expected: string, replacement: string): Promise<boolean>;
-  /** Every current entry, in pages (order unspecified; entries erased or added meanwhile may or may not appear). */
+  /** Every current entry once, in pages (order unspecified; entries erased or added meanwhile may or may not appear). */
   entries(): AsyncIterable<readonly (VaultEntry & { readonly lookupHash: string })[]>;
   close(): Promise<void>;
 }
