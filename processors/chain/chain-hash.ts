@@ -15,13 +15,12 @@
  * Fixed-width and length-prefixed fields make the framing unambiguous; binding partition, sequence and
  * key id into M means an entry cannot be moved to another position, chain or key without detection.
  */
-import { createHmac } from 'node:crypto';
 import type { KeyRing } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
 import type { CanonicalEvent } from '../../schemas/canonical-event.js';
 import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
 import { CanonicalJsonWriter, canonicalJson, recordLayout, type RecordLayout } from './canonical-json.js';
-import { secretKeyObject } from '../secret-keys.js';
+import { HMAC_PREFIX_BYTES, hmacSha256HexAfterBlock } from '../hmac-sha256.js';
 
 export const CHAIN_DOMAIN = 'QUINTET-CHAIN-V1';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -100,18 +99,20 @@ export function chainMessage(position: ChainPosition, event: CanonicalEvent): Bu
 export function chainHash(key: Buffer, position: ChainPosition, event: CanonicalEvent, layout?: RecordLayout): string {
   const { partition, sequence, keyId, previousHash } = checkedPosition(position);
   const keyIdLength = Buffer.byteLength(keyId, 'ascii');
+  // M starts after the block that hmacSha256HexAfterBlock reserves for the key's inner pad.
+  const at = HMAC_PREFIX_BYTES;
   // Fixed part: domain ‖ 0x00 ‖ partition ‖ sequence ‖ key id length ‖ key id ‖ previous hash ‖ body length; then the body.
-  const bodyAt = HEAD_BYTES + keyIdLength + 32 + 4;
+  const bodyAt = at + HEAD_BYTES + keyIdLength + 32 + 4;
   const writer = scratch;
   if (writer.buffer.length < bodyAt) writer.buffer = Buffer.allocUnsafe(2 * bodyAt);
   const head = writer.buffer;
-  DOMAIN_BYTES.copy(head, 0);
-  head.writeUInt8(0, 16);
-  head.writeUInt32BE(partition, 17);
-  writeUint64BE(head, sequence, 21);
-  head.writeUInt8(keyIdLength, 29);
-  head.write(keyId, HEAD_BYTES, 'ascii');
-  head.write(previousHash, HEAD_BYTES + keyIdLength, 'hex');
+  DOMAIN_BYTES.copy(head, at);
+  head.writeUInt8(0, at + 16);
+  head.writeUInt32BE(partition, at + 17);
+  writeUint64BE(head, sequence, at + 21);
+  head.writeUInt8(keyIdLength, at + 29);
+  head.write(keyId, at + HEAD_BYTES, 'ascii');
+  head.write(previousHash, at + HEAD_BYTES + keyIdLength, 'hex');
   writer.position = bodyAt;
   try {
     if (layout === undefined) writer.write(event);
@@ -119,7 +120,7 @@ export function chainHash(key: Buffer, position: ChainPosition, event: Canonical
     // The writer may have moved the message to a larger buffer (the head is copied along).
     const message = writer.buffer;
     message.writeUInt32BE(writer.position - bodyAt, bodyAt - 4);
-    return createHmac('sha256', secretKeyObject(key)).update(message.subarray(0, writer.position)).digest('hex');
+    return hmacSha256HexAfterBlock(key, message, writer.position);
   } finally {
     // One very large event does not keep its buffer for good.
     if (writer.buffer.length > KEPT_MESSAGE_BYTES) writer.buffer = Buffer.allocUnsafe(SCRATCH_BYTES);

@@ -10,10 +10,10 @@
  * - Every ciphertext is bound to where it belongs through GCM's associated data (pseudonym, field id), so a
  *   ciphertext copied to another subject or field fails to decrypt instead of silently lying.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { KeyRing, Secret } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
-import { secretKeyObject } from '../secret-keys.js';
+import { hmacSha256, hmacSha256Hex } from '../hmac-sha256.js';
 
 const IV_BYTES = 12;
 
@@ -148,7 +148,7 @@ export const subjectKey = (subject: SubjectRef): string => `${subject.kind}\u000
 
 /** Keyed hash of a subject: the only form in which an identifier reaches a store. */
 export function lookupHash(lookupKey: Buffer, subject: SubjectRef): string {
-  return createHmac('sha256', secretKeyObject(lookupKey)).update(`quintet.vault.lookup.v1\u0000${subject.kind}\u0000${subject.id}`, 'utf8').digest('hex');
+  return hmacSha256Hex(lookupKey, `quintet.vault.lookup.v1\u0000${subject.kind}\u0000${subject.id}`);
 }
 
 export function lookupKeyFromConfig(secret: Secret | undefined): Buffer {
@@ -204,5 +204,5 @@ export function fieldId(dataKey: Buffer, path: string, value: string): string {
 
 /** fieldId of the already joined `path 0x00 value`. */
 export function fieldIdOf(dataKey: Buffer, pathAndValue: string): string {
-  return base32(createHmac('sha256', secretKeyObject(dataKey)).update(pathAndValue, 'utf8').digest().subarray(0, 12));
+  return base32(hmacSha256(dataKey, pathAndValue).subarray(0, 12));
 }
