@@ -258,10 +258,13 @@ export class UserStateProcessor implements Processor<unknown, CanonicalEvent, un
   process(record: StreamRecord<unknown, CanonicalEvent>): void {
     const event = record.value;
     const pseudonym = event.actor.pseudonym;
-    const at = pseudonym === undefined ? undefined : eventTimeMs(event);
+    const store = this.#store as KeyValueStore<string, UserProfile>;
+    const profile = pseudonym === undefined ? undefined : store.get(pseudonym);
+    const identify = isIdentifyEvent(event);
+    // The event time only matters to read or update a profile: most events have neither, and parsing
+    // the timestamp of each took ~0.6 % of the topology's CPU (profile of the driver, Segment and generator input).
+    const at = pseudonym === undefined || (profile === undefined && !identify) ? undefined : eventTimeMs(event);
     if (pseudonym !== undefined && at !== undefined) {
-      const store = this.#store as KeyValueStore<string, UserProfile>;
-      const profile = store.get(pseudonym);
       const snapshot = profileSnapshotAt(profile, at);
       if (snapshot !== undefined) {
         // The event is this step's own copy (the pseudonymizer returns copies): stamping it in place is safe.
@@ -269,7 +272,7 @@ export class UserStateProcessor implements Processor<unknown, CanonicalEvent, un
         const domain = (context.domain_specific ??= {});
         (domain.analytics ??= {}).user_state_snapshot = snapshot;
       }
-      if (isIdentifyEvent(event)) {
+      if (identify) {
         const update = profileUpdateOf(event, at, this.#policy, this.#piiPolicy);
         if (update !== undefined) store.put(pseudonym, applyProfileUpdate(profile, update, this.#policy));
       }
