@@ -13,7 +13,7 @@
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { KeyRing, Secret } from '../../core/config.js';
 import { QuintetError } from '../../core/errors.js';
-import { hmacSha256, hmacSha256Hex } from '../hmac-sha256.js';
+import { hmacSha256Hex, hmacSha256Latin1 } from '../hmac-sha256.js';
 
 const IV_BYTES = 12;
 
@@ -202,7 +202,12 @@ export function fieldId(dataKey: Buffer, path: string, value: string): string {
   return fieldIdOf(dataKey, `${path}\u0000${value}`);
 }
 
+/** The first 12 bytes of a field id's HMAC, rewritten for each id. */
+const FIELD_ID_BYTES = Buffer.allocUnsafe(12);
+
 /** fieldId of the already joined `path 0x00 value`. */
 export function fieldIdOf(dataKey: Buffer, pathAndValue: string): string {
-  return base32(hmacSha256(dataKey, pathAndValue).subarray(0, 12));
+  // The digest comes as a latin1 string (no Buffer allocated for it); its first 12 bytes are the id.
+  FIELD_ID_BYTES.write(hmacSha256Latin1(dataKey, pathAndValue), 0, FIELD_ID_BYTES.length, 'latin1');
+  return base32(FIELD_ID_BYTES);
 }
