@@ -70,6 +70,7 @@ export interface QuintetConfig {
     readonly batchMaxRows: number;
     readonly batchMaxBytes: number;
     readonly batchMaxDelayMs: number;
+    readonly commitIntervalMs: number;
     /** Analytics sink: batches inserted at the same time per input partition. */
     readonly insertsInFlight: number;
   };
@@ -254,7 +255,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('clickhouse.hotTierDays', 'QUINTET_CLICKHOUSE_HOT_TIER_DAYS', '30', integer(1, 36_500), 'Days of events the analytics tables keep (TTL where the server has it, else `quintet retention` drops older monthly partitions).'),
   key('clickhouse.batchMaxRows', 'QUINTET_CLICKHOUSE_BATCH_MAX_ROWS', '50000', integer(1, 10_000_000), 'Analytics sink: most rows in one ClickHouse insert.'),
   key('clickhouse.batchMaxBytes', 'QUINTET_CLICKHOUSE_BATCH_MAX_BYTES', String(16 * 1024 * 1024), integer(1024, 1024 * 1024 * 1024), 'Analytics sink: most bytes of rows in one insert (bounds memory).'),
-  key('clickhouse.batchMaxDelayMs', 'QUINTET_CLICKHOUSE_BATCH_MAX_DELAY_MS', '1000', integer(10, 600_000), 'Analytics sink: longest a row waits for its insert; the analytics topology commits offsets at this interval, after the insert.'),
+  key('clickhouse.batchMaxDelayMs', 'QUINTET_CLICKHOUSE_BATCH_MAX_DELAY_MS', '1000', integer(10, 600_000), 'Analytics sink: longest a row waits for its insert (a partly filled batch older than this is inserted).'),
+  key('clickhouse.commitIntervalMs', 'QUINTET_CLICKHOUSE_COMMIT_INTERVAL_MS', '5000', integer(10, 600_000), 'Analytics topology: how often it commits offsets; each commit first waits until ClickHouse acknowledged every row consumed before it.'),
   key('clickhouse.insertsInFlight', 'QUINTET_CLICKHOUSE_INSERTS_IN_FLIGHT', '1', integer(1, 16), 'Analytics sink: batches inserted at the same time per input partition (ClickHouse inserts each on one thread); memory holds up to this many batches plus the open one.'),
   key('topics.raw', 'QUINTET_TOPIC_RAW', 'quintet.raw', topicName, 'Raw events as producers send them (any supported format).'),
   key('topics.canonical', 'QUINTET_TOPIC_CANONICAL', 'quintet.canonical', topicName, 'Pseudonymized, hash-chained canonical events (Avro, CloudEvents headers).'),
@@ -267,7 +269,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('topics.deadLetterRetentionMs', 'QUINTET_TOPIC_DEAD_LETTER_RETENTION_MS', String(14 * DAY_MS), integer(60_000, Number.MAX_SAFE_INTEGER), 'Retention of the dead-letter topic (default 14 days).'),
   key('streams.applicationId', 'QUINTET_APPLICATION_ID', 'quintet', topicName, 'Prefix of consumer groups, transactional ids and internal topics.'),
   key('streams.processingGuarantee', 'QUINTET_PROCESSING_GUARANTEE', 'exactly_once', oneOf('at_least_once', 'exactly_once'), 'Processing guarantee of every topology.'),
-  key('streams.commitIntervalMs', 'QUINTET_COMMIT_INTERVAL_MS', '100', integer(1, 600_000), 'How often tasks commit (and transactions close).'),
+  key('streams.commitIntervalMs', 'QUINTET_COMMIT_INTERVAL_MS', '100', integer(1, 600_000), 'How often tasks commit (and transactions close); the analytics topology has its own, clickhouse.commitIntervalMs.'),
   key('streams.stateDir', 'QUINTET_STATE_DIR', '.quintet/state', text, 'Local state store directory.'),
   key('limits.maxEventBytes', 'QUINTET_MAX_EVENT_BYTES', String(1024 * 1024), integer(256, 64 * 1024 * 1024), 'Largest accepted raw event, checked before parsing.'),
   key('limits.maxProperties', 'QUINTET_MAX_PROPERTIES', '255', integer(1, 100_000), 'Most keys in any one properties/attributes object.'),
@@ -392,6 +394,7 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
       batchMaxRows: get('clickhouse.batchMaxRows'),
       batchMaxBytes: get('clickhouse.batchMaxBytes'),
       batchMaxDelayMs: get('clickhouse.batchMaxDelayMs'),
+      commitIntervalMs: get('clickhouse.commitIntervalMs'),
       insertsInFlight: get('clickhouse.insertsInFlight'),
     },
     topics: {

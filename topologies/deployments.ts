@@ -136,8 +136,7 @@ export async function openDeployment(name: TopologyName, config: QuintetConfig, 
         maxInFlight: config.clickhouse.insertsInFlight,
         ...(metrics === undefined ? {} : { onWritten: (batch) => metrics.sinkBatch('clickhouse', batch.rows, batch.seconds) }),
       });
-      // Rows accumulate until the commit writes them: committing at the batch delay keeps inserts large.
-      return { name, applicationId, topology, commitIntervalMs: config.clickhouse.batchMaxDelayMs, close: () => clickhouse.close() };
+      return { name, applicationId, topology, commitIntervalMs: config.clickhouse.commitIntervalMs, close: () => clickhouse.close() };
     }
     default:
       throw new QuintetError('TOPOLOGY_UNKNOWN', `unknown topology "${String(name)}" (known: ${TOPOLOGY_NAMES.join(', ')})`);
