@@ -7,9 +7,11 @@
  *
  * This module encodes a record batch in one pass: `Record` only measures a record, `RecordBatch`
  * allocates the batch once at its exact size, writes every record into it and checksums it with
- * slicing-by-8 CRC-32C. The bytes are the same as kafkajs' (a unit test compares them on varied
- * batches, compressed ones included). Like producer-grouping-fix.ts, it puts both modules into the
- * CommonJS cache under kafkajs' own paths. kafkajs requires its produce request (and with it these two
+ * slicing-by-8 CRC-32C. The produce request (v3, which v4–v7 extend) measures each message where it
+ * is, instead of copying it into a new object first, and finds the batch's first and last timestamps
+ * without sorting them all. The bytes are the same as kafkajs' (unit tests compare batches and whole
+ * requests on varied input, compressed ones included). Like producer-grouping-fix.ts, it puts the
+ * three modules into the CommonJS cache under kafkajs' own paths. kafkajs requires its produce request (and with it these two
  * modules) lazily, at the first Produce, and kafkajs is only imported through connectors/kafka/kafkajs.ts,
  * which imports this module first: so it would take effect even if kafkajs itself were loaded earlier.
  * Installing is all or nothing.
@@ -143,6 +145,10 @@ const bytesFieldSize = (length: number): number => (length < 0 ? 1 : unsignedVar
 
 /** Measures one record (kafkajs' `Record` signature); the bytes are written by `RecordBatch`. */
 export function Record({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): MeasuredRecord {
+  return measureRecord(offsetDelta, timestampDelta, key, value, headers);
+}
+
+function measureRecord(offsetDelta: number, timestampDelta: unknown, key: unknown, value: unknown, headers: Record<string, unknown>): MeasuredRecord {
   const keyBytes = asBytes(key);
   const valueBytes = asBytes(value);
   const keyLength = byteLength(keyBytes);
@@ -304,16 +310,132 @@ export async function RecordBatch({
   return encoderOf(batch);
 }
 
+interface ProduceMessage {
+  readonly key?: unknown;
+  readonly value?: unknown;
+  readonly headers?: Record<string, unknown>;
+  readonly timestamp?: unknown;
+}
+
+interface ProducePartitionData {
+  readonly partition: number;
+  readonly messages: readonly ProduceMessage[];
+  readonly firstSequence?: number;
+}
+
+interface ProduceRequestInput {
+  readonly acks: number;
+  readonly timeout: number;
+  readonly transactionalId?: string | null;
+  readonly producerId?: unknown;
+  readonly producerEpoch?: number;
+  readonly compression?: number;
+  readonly topicData: readonly { readonly topic: string; readonly partitions: readonly ProducePartitionData[] }[];
+}
+
+interface EncoderWriter extends KafkaEncoder {
+  writeInt16(value: number): EncoderWriter;
+  writeInt32(value: number): EncoderWriter;
+  writeString(value: string | null): EncoderWriter;
+  writeArray(values: readonly EncoderWriter[]): EncoderWriter;
+  writeEncoder(value: KafkaEncoder): EncoderWriter;
+}
+
+const PRODUCE_API_KEY = (require('kafkajs/src/protocol/requests/apiKeys.js') as { Produce: number }).Produce;
+
+/**
+ * One partition's record set, as kafkajs' produce request v3 encodes it, without its per-message
+ * object spread (`{ ...message, offsetDelta, timestampDelta }`) and its sort of every timestamp: kafkajs
+ * sorts them with Array#sort's default order (as strings) and takes the first and the last, which a
+ * scan comparing them as strings finds too (the earliest of equals first, the latest last, as the
+ * stable sort leaves them).
+ */
+async function encodeProducePartition(
+  compression: number,
+  { partition, messages, firstSequence }: ProducePartitionData,
+  transactionalId: string | null,
+  producerId: unknown,
+  producerEpoch: number,
+): Promise<EncoderWriter> {
+  const dateNow = Date.now();
+  let first: unknown;
+  let last: unknown;
+  let firstText = '';
+  let lastText = '';
+  for (const message of messages) {
+    const timestamp = message.timestamp;
+    if (timestamp === null || timestamp === undefined) continue;
+    const text = String(timestamp);
+    if (first === undefined) {
+      first = last = timestamp;
+      firstText = lastText = text;
+      continue;
+    }
+    if (text < firstText) {
+      first = timestamp;
+      firstText = text;
+    }
+    if (text >= lastText) {
+      last = timestamp;
+      lastText = text;
+    }
+  }
+  if (first === undefined) first = last = dateNow;
+  const records = new Array<MeasuredRecord>(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as ProduceMessage;
+    const timestampDelta = ((message.timestamp as number) || dateNow) - (first as number);
+    records[i] = measureRecord(i, timestampDelta, message.key, message.value, message.headers ?? {});
+  }
+  const recordBatch = await RecordBatch({
+    compression,
+    records,
+    firstTimestamp: first,
+    maxTimestamp: last,
+    producerId,
+    producerEpoch,
+    ...(firstSequence === undefined ? {} : { firstSequence }),
+    transactional: !!transactionalId,
+    lastOffsetDelta: records.length - 1,
+  });
+  return (new Encoder() as EncoderWriter).writeInt32(partition).writeInt32(recordBatch.size()).writeEncoder(recordBatch);
+}
+
+/** kafkajs' produce request v3 (which v4–v7 extend), encoding each partition with encodeProducePartition. */
+export function ProduceRequestV3({ acks, timeout, transactionalId = null, producerId = Long.fromValue(-1), producerEpoch = 0, compression = Compression.Types.None, topicData }: ProduceRequestInput) {
+  return {
+    apiKey: PRODUCE_API_KEY,
+    apiVersion: 3,
+    apiName: 'Produce',
+    expectResponse: () => acks !== 0,
+    encode: async (): Promise<EncoderWriter> => {
+      const topics: EncoderWriter[] = [];
+      for (const { topic, partitions } of topicData) {
+        const encodedPartitions: EncoderWriter[] = [];
+        for (const data of partitions) encodedPartitions.push(await encodeProducePartition(compression, data, transactionalId, producerId, producerEpoch));
+        topics.push((new Encoder() as EncoderWriter).writeString(topic).writeArray(encodedPartitions));
+      }
+      return (new Encoder() as EncoderWriter).writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics);
+    },
+  };
+}
+
 const RECORD_PATH = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 const RECORD_BATCH_PATH = 'kafkajs/src/protocol/recordBatch/v0/index.js';
 
-/** True when kafkajs' produce request encodes with this module (both replacements in place). */
+const PRODUCE_V3_PATH = 'kafkajs/src/protocol/requests/produce/v3/request.js';
+
+/** True when kafkajs' produce request encodes with this module (all three replacements in place). */
 export function installRecordEncodingFix(): boolean {
   const record = loadedModule(RECORD_PATH);
   const batch = loadedModule(RECORD_BATCH_PATH);
-  if (record !== undefined || batch !== undefined) return record?.exports === Record && (batch?.exports as { RecordBatch?: unknown } | undefined)?.RecordBatch === RecordBatch;
+  const request = loadedModule(PRODUCE_V3_PATH);
+  if (record !== undefined || batch !== undefined || request !== undefined) {
+    return record?.exports === Record && (batch?.exports as { RecordBatch?: unknown } | undefined)?.RecordBatch === RecordBatch && request?.exports === ProduceRequestV3;
+  }
   replaceModule(RECORD_PATH, Record);
   replaceModule(RECORD_BATCH_PATH, { RecordBatch, MAGIC_BYTE });
+  replaceModule(PRODUCE_V3_PATH, ProduceRequestV3);
   return true;
 }
 

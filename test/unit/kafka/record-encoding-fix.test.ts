@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 // kafkajs as the application loads it: the work-arounds first.
 import '../../../connectors/kafka/kafkajs.js';
 import { crc32c } from '../../../connectors/kafka/crc32c.js';
 import { shippedModule } from '../../../connectors/kafka/module-cache.js';
-import { installRecordEncodingFix, Record, RecordBatch } from '../../../connectors/kafka/record-encoding-fix.js';
+import { installRecordEncodingFix, ProduceRequestV3, Record, RecordBatch } from '../../../connectors/kafka/record-encoding-fix.js';
 
 const require = createRequire(import.meta.url);
 
@@ -14,6 +14,9 @@ const shippedRecord = shippedModule<(input: object) => Encoded>('kafkajs/src/pro
 const shippedBatch = shippedModule<{ RecordBatch: (input: object) => Promise<Encoded> }>('kafkajs/src/protocol/recordBatch/v0/index.js').RecordBatch;
 const shippedCrc = shippedModule<(bytes: Buffer) => number>('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js');
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
+type ProduceRequest = (input: object) => { apiKey: number; apiVersion: number; apiName: string; expectResponse(): boolean; encode(): Promise<Encoded> };
+// kafkajs' own produce request v3 (its record encoding is this module's, compared above on its own).
+const shippedProduceRequest = shippedModule<ProduceRequest>('kafkajs/src/protocol/requests/produce/v3/request.js');
 
 const bytes = fc.oneof(
   fc.constant(null),
@@ -85,5 +88,56 @@ describe('one-pass record batch encoding', () => {
   it('is what kafkajs produces with once the client is loaded', () => {
     expect(installRecordEncodingFix()).toBe(true);
     expect((require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: unknown }).RecordBatch).toBe(RecordBatch);
+    expect(require('kafkajs/src/protocol/requests/produce/v3/request.js')).toBe(ProduceRequestV3);
+    // v4 to v7 build on v3's request.
+    const v7 = require('kafkajs/src/protocol/requests/produce/v7/request.js') as ProduceRequest;
+    expect(v7({ acks: -1, timeout: 30_000, topicData: [] }).apiVersion).toBe(7);
+  });
+});
+
+describe('produce request without a copy of every message', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // Timestamps of every kind kafkajs meets: numbers and numeric strings of different lengths (kafkajs
+  // sorts them as strings), equal ones of both kinds, 0 (taken as "now"), and none.
+  const timestamp = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.constant(0),
+    fc.integer({ min: 1, max: 2 ** 45 }),
+    fc.integer({ min: 1, max: 2 ** 45 }).map(String),
+    fc.constantFrom(999, '999', 1000, '1000', 1_764_000_000_000, '1764000000000'),
+  );
+  const produced = fc.record({ key: bytes, value: bytes, headers: message.map((m) => m.headers), timestamp }, { requiredKeys: ['value'] });
+  const request = fc.record({
+    acks: fc.constantFrom(-1, 0, 1),
+    timeout: fc.integer({ min: 0, max: 60_000 }),
+    transactionalId: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+    producerId: fc.option(fc.integer({ min: 0, max: 2 ** 40 }).map((id) => Long.fromValue(id)), { nil: undefined }),
+    producerEpoch: fc.option(fc.integer({ min: 0, max: 32_767 }), { nil: undefined }),
+    compression: fc.option(fc.constantFrom(0, 1), { nil: undefined }),
+    topicData: fc.array(
+      fc.record({
+        topic: fc.string({ minLength: 1, maxLength: 20 }),
+        partitions: fc.array(fc.record({ partition: fc.nat(50), messages: fc.array(produced, { maxLength: 12 }), firstSequence: fc.option(fc.nat(2 ** 31 - 1), { nil: undefined }) }, { requiredKeys: ['partition', 'messages'] }), { maxLength: 3 }),
+      }),
+      { maxLength: 3 },
+    ),
+  });
+
+  it('writes the same request bytes as kafkajs', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_764_300_000_123);
+    await fc.assert(
+      fc.asyncProperty(request, async (input) => {
+        const ours = ProduceRequestV3(input as never);
+        const theirs = shippedProduceRequest(input);
+        expect([ours.apiKey, ours.apiVersion, ours.apiName, ours.expectResponse()]).toEqual([theirs.apiKey, theirs.apiVersion, theirs.apiName, theirs.expectResponse()]);
+        const [oursEncoded, theirsEncoded] = [await ours.encode(), await theirs.encode()];
+        expect(oursEncoded.buffer.equals(theirsEncoded.buffer)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
