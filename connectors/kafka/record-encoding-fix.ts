@@ -262,7 +262,11 @@ function encoderOf(bytes: Buffer): KafkaEncoder {
 }
 
 /** One record batch (magic 2), as kafkajs' `RecordBatch` encodes it, in one allocation. */
-export async function RecordBatch({
+export async function RecordBatch(input: RecordBatchInput): Promise<KafkaEncoder> {
+  return encoderOf(await recordBatchBytes(input));
+}
+
+async function recordBatchBytes({
   compression = Compression.Types.None,
   firstOffset = 0,
   firstTimestamp = Date.now(),
@@ -274,7 +278,7 @@ export async function RecordBatch({
   producerEpoch = 0,
   firstSequence = 0,
   records = [],
-}: RecordBatchInput): Promise<KafkaEncoder> {
+}: RecordBatchInput): Promise<Buffer> {
   const codec = compression & Compression.COMPRESSION_CODEC_MASK;
   let recordsSize = 0;
   for (const record of records) recordsSize += record.size;
@@ -307,7 +311,7 @@ export async function RecordBatch({
   else offset += compressed.copy(batch, offset);
   if (offset !== total) throw new Error(`record batch encoding wrote ${offset} of ${total} bytes`);
   batch.writeUInt32BE(crc32c(batch, bodyStart, total), crcOffset);
-  return encoderOf(batch);
+  return batch;
 }
 
 interface ProduceMessage {
@@ -333,30 +337,16 @@ interface ProduceRequestInput {
   readonly topicData: readonly { readonly topic: string; readonly partitions: readonly ProducePartitionData[] }[];
 }
 
-interface EncoderWriter extends KafkaEncoder {
-  writeInt16(value: number): EncoderWriter;
-  writeInt32(value: number): EncoderWriter;
-  writeString(value: string | null): EncoderWriter;
-  writeArray(values: readonly EncoderWriter[]): EncoderWriter;
-  writeEncoder(value: KafkaEncoder): EncoderWriter;
-}
-
 const PRODUCE_API_KEY = (require('kafkajs/src/protocol/requests/apiKeys.js') as { Produce: number }).Produce;
 
 /**
- * One partition's record set, as kafkajs' produce request v3 encodes it, without its per-message
+ * One partition's record batch, as kafkajs' produce request v3 builds it, without its per-message
  * object spread (`{ ...message, offsetDelta, timestampDelta }`) and its sort of every timestamp: kafkajs
  * sorts them with Array#sort's default order (as strings) and takes the first and the last, which a
  * scan comparing them as strings finds too (the earliest of equals first, the latest last, as the
  * stable sort leaves them).
  */
-async function encodeProducePartition(
-  compression: number,
-  { partition, messages, firstSequence }: ProducePartitionData,
-  transactionalId: string | null,
-  producerId: unknown,
-  producerEpoch: number,
-): Promise<EncoderWriter> {
+async function producePartitionBatch(compression: number, { messages, firstSequence }: ProducePartitionData, transactionalId: string | null, producerId: unknown, producerEpoch: number): Promise<Buffer> {
   const dateNow = Date.now();
   let first: unknown;
   let last: unknown;
@@ -387,7 +377,7 @@ async function encodeProducePartition(
     const timestampDelta = ((message.timestamp as number) || dateNow) - (first as number);
     records[i] = measureRecord(i, timestampDelta, message.key, message.value, message.headers ?? {});
   }
-  const recordBatch = await RecordBatch({
+  return recordBatchBytes({
     compression,
     records,
     firstTimestamp: first,
@@ -398,24 +388,59 @@ async function encodeProducePartition(
     transactional: !!transactionalId,
     lastOffsetDelta: records.length - 1,
   });
-  return (new Encoder() as EncoderWriter).writeInt32(partition).writeInt32(recordBatch.size()).writeEncoder(recordBatch);
 }
 
-/** kafkajs' produce request v3 (which v4–v7 extend), encoding each partition with encodeProducePartition. */
+/** A protocol STRING: int16 byte length (-1 for null), then UTF-8. */
+const protocolStringSize = (text: string | null): number => 2 + (text === null ? 0 : Buffer.byteLength(text, 'utf8'));
+
+function writeProtocolString(target: Buffer, offset: number, text: string | null): number {
+  if (text === null) return target.writeInt16BE(-1, offset);
+  const length = target.write(text, offset + 2, 'utf8');
+  target.writeInt16BE(length, offset);
+  return offset + 2 + length;
+}
+
+/**
+ * kafkajs' produce request v3 (which v4–v7 extend). The body is written once into a buffer of its
+ * exact size: kafkajs copies each batch into a partition encoder, that into a topic encoder and that
+ * into the request's, each growing by doubling into zero-filled buffers.
+ */
 export function ProduceRequestV3({ acks, timeout, transactionalId = null, producerId = Long.fromValue(-1), producerEpoch = 0, compression = Compression.Types.None, topicData }: ProduceRequestInput) {
   return {
     apiKey: PRODUCE_API_KEY,
     apiVersion: 3,
     apiName: 'Produce',
     expectResponse: () => acks !== 0,
-    encode: async (): Promise<EncoderWriter> => {
-      const topics: EncoderWriter[] = [];
+    encode: async (): Promise<KafkaEncoder> => {
+      let size = protocolStringSize(transactionalId) + 2 + 4 + 4;
+      const batches: Buffer[][] = [];
       for (const { topic, partitions } of topicData) {
-        const encodedPartitions: EncoderWriter[] = [];
-        for (const data of partitions) encodedPartitions.push(await encodeProducePartition(compression, data, transactionalId, producerId, producerEpoch));
-        topics.push((new Encoder() as EncoderWriter).writeString(topic).writeArray(encodedPartitions));
+        size += protocolStringSize(topic) + 4;
+        const topicBatches: Buffer[] = [];
+        for (const data of partitions) {
+          const batch = await producePartitionBatch(compression, data, transactionalId, producerId, producerEpoch);
+          topicBatches.push(batch);
+          size += 8 + batch.length;
+        }
+        batches.push(topicBatches);
       }
-      return (new Encoder() as EncoderWriter).writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics);
+      const body = Buffer.allocUnsafe(size);
+      let offset = writeProtocolString(body, 0, transactionalId);
+      offset = body.writeInt16BE(acks, offset);
+      offset = body.writeInt32BE(timeout, offset);
+      offset = body.writeInt32BE(topicData.length, offset);
+      topicData.forEach(({ topic, partitions }, t) => {
+        offset = writeProtocolString(body, offset, topic);
+        offset = body.writeInt32BE(partitions.length, offset);
+        partitions.forEach(({ partition }, p) => {
+          const batch = (batches[t] as Buffer[])[p] as Buffer;
+          offset = body.writeInt32BE(partition, offset);
+          offset = body.writeInt32BE(batch.length, offset);
+          offset += batch.copy(body, offset);
+        });
+      });
+      if (offset !== size) throw new Error(`produce request encoding wrote ${offset} of ${size} bytes`);
+      return encoderOf(body);
     },
   };
 }
