@@ -1,7 +1,7 @@
 /**
  * The ingest hot path computes some things in a faster way than their definition; each must give exactly
  * the definition's result: chainHash = HMAC-SHA256 over chainMessage (docs/hash-chain.md), at any size,
- * canonicalWireForm = the Avro record round trip, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
+ * canonicalWireForm = the Avro record round trip, toAvroRecord = a plain loop over the schema's fields, jsonRoundTrip = JSON.parse(JSON.stringify(x)),
  * canonicalJson's quoting = JSON.stringify, canonicalJson = the plain recursive RFC 8785 definition,
  * CanonicalJsonWriter = the UTF-8 bytes of canonicalJson (or its error), also through CANONICAL_WIRE_LAYOUT
  * for wire forms, hmacSha256* (two one-shot SHA-256 over key pads) = createHmac.
@@ -13,6 +13,7 @@ import { CanonicalJsonWriter, canonicalJson } from '../../../processors/chain/ca
 import { CANONICAL_WIRE_LAYOUT, chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
 import { HMAC_PREFIX_BYTES, hmacSha256Hex, hmacSha256HexAfterBlock, hmacSha256Latin1 } from '../../../processors/hmac-sha256.js';
 import { canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
+import { CANONICAL_EVENT_FIELDS, CHAIN_LINK_FIELDS, type RecordField } from '../../../schemas/canonical-fields.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 
 function random(seed: number): () => number {
@@ -154,6 +155,18 @@ describe('ingest hot-path equivalences', () => {
     }
   });
 
+  it('toAvroRecord is a plain loop over the schema fields: null when absent, JSON text for free-form values', () => {
+    const next = random(19);
+    for (let i = 0; i < 600; i++) {
+      const event = randomEvent(next, i);
+      const chain = i % 3 === 0 ? undefined : { partition: i, sequence: i * 7, previous_hash: 'a'.repeat(64), hash: 'b'.repeat(64), key_id: 'c1' };
+      const expected = { ...definitionalAvroFields(CANONICAL_EVENT_FIELDS, event as unknown as Record<string, unknown>), chain: chain === undefined ? null : definitionalAvroFields(CHAIN_LINK_FIELDS, chain) };
+      const actual = toAvroRecord(chain === undefined ? { event } : { event, chain });
+      expect(actual).toStrictEqual(expected);
+      expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+    }
+  });
+
   it('chainHash is HMAC-SHA256 over chainMessage, for any position', () => {
     const next = random(13);
     const key = Buffer.alloc(32, 1);
@@ -280,6 +293,19 @@ describe('ingest hot-path equivalences', () => {
     expect(canonicalJson(reentrant)).toBe('{"a":"{\\"x\\":[3],\\"y\\":2}","z":1}');
   });
 });
+
+/** The Avro record of a record kind as plainly as it can be written: every field in schema order. */
+function definitionalAvroFields(record: RecordField, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(record.fields)) {
+    const child = value[name];
+    if (child === undefined || child === null) out[name] = null;
+    else if (field.kind === 'record') out[name] = definitionalAvroFields(field, child as Record<string, unknown>);
+    else if (field.kind === 'json') out[name] = JSON.stringify(child);
+    else out[name] = child;
+  }
+  return out;
+}
 
 /** RFC 8785 as plainly as it can be written: the reference the hot-path serializer must match. */
 function definitionalCanonicalJson(value: unknown): string {
