@@ -12,6 +12,7 @@
 import './producer-grouping-fix.js';
 import './consumer-batch-fix.js';
 import './record-encoding-fix.js';
+import './request-framing-fix.js';
 import './record-decoding-fix.js';
 import './read-committed-fix.js';
 

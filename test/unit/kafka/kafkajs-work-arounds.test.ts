@@ -16,9 +16,10 @@ describe('kafkajs work-arounds', () => {
       `const { installProducerGroupingFix } = await import(${module('connectors/kafka/producer-grouping-fix.ts')});`,
       `const { installRecordEncodingFix } = await import(${module('connectors/kafka/record-encoding-fix.ts')});`,
       `const { installConsumerBatchFix } = await import(${module('connectors/kafka/consumer-batch-fix.ts')});`,
-      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix(), batch: installConsumerBatchFix() }));`,
+      `const { installRequestFramingFix } = await import(${module('connectors/kafka/request-framing-fix.ts')});`,
+      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix(), batch: installConsumerBatchFix(), framing: installRequestFramingFix() }));`,
     ].join('\n');
     const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true, batch: true });
+    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true, batch: true, framing: true });
   });
 });
