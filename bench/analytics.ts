@@ -4,7 +4,7 @@
  * - `analytics.rows_per_s`: canonical-topic records (Confluent-framed Avro, as on the topic) → the
  *   analytics topology on the streams task (Avro decode → row → BatchingSink → insert) → ClickHouse
  *   (`events` and its two materialized views), one million events; consumed batches of 2 000 records
- *   (kafkajs' 1 MiB fetch) and a commit (the pre-commit flush) at the deployment's default
+ *   (kafkajs' 1 MiB fetch) and a commit (which waits for ClickHouse's acknowledgement) at the deployment's default
  *   `clickhouse.commitIntervalMs`. Beside it, a row-by-row
  *   insert loop (one INSERT per row) measured in the same run. The events are in log order, as on the
  *   canonical topic (arrival order: times rise with the offset over 56 days, 2 % late by up to ten
@@ -250,7 +250,7 @@ class StoredRowsMetrics extends QuintetMetrics {
 }
 
 /**
- * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, the pre-commit flush,
+ * The analytics deployment as `quintet run analytics` runs it (KafkaStreams, commits after ClickHouse's acknowledgement,
  * commit every `clickhouse.commitIntervalMs`) over `filled`, in a child process of its own so that the
  * bench's million records in memory do not weigh on its garbage collector: rows/s from the start of the
  * engine until ClickHouse acknowledged every row, kafkajs' fetch and decode included, from a fifth on,

@@ -256,7 +256,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('clickhouse.batchMaxRows', 'QUINTET_CLICKHOUSE_BATCH_MAX_ROWS', '50000', integer(1, 10_000_000), 'Analytics sink: most rows in one ClickHouse insert.'),
   key('clickhouse.batchMaxBytes', 'QUINTET_CLICKHOUSE_BATCH_MAX_BYTES', String(16 * 1024 * 1024), integer(1024, 1024 * 1024 * 1024), 'Analytics sink: most bytes of rows in one insert (bounds memory).'),
   key('clickhouse.batchMaxDelayMs', 'QUINTET_CLICKHOUSE_BATCH_MAX_DELAY_MS', '1000', integer(10, 600_000), 'Analytics sink: longest a row waits for its insert (a partly filled batch older than this is inserted).'),
-  key('clickhouse.commitIntervalMs', 'QUINTET_CLICKHOUSE_COMMIT_INTERVAL_MS', '5000', integer(10, 600_000), 'Analytics topology: how often it commits offsets; each commit first waits until ClickHouse acknowledged every row consumed before it.'),
+  key('clickhouse.commitIntervalMs', 'QUINTET_CLICKHOUSE_COMMIT_INTERVAL_MS', '1000', integer(10, 600_000), 'Analytics topology: how often it commits offsets; a commit covers the rows consumed before it once ClickHouse acknowledged them, while consumption goes on.'),
   key('clickhouse.insertsInFlight', 'QUINTET_CLICKHOUSE_INSERTS_IN_FLIGHT', '1', integer(1, 16), 'Analytics sink: batches inserted at the same time per input partition (ClickHouse inserts each on one thread); memory holds up to this many batches plus the open one.'),
   key('topics.raw', 'QUINTET_TOPIC_RAW', 'quintet.raw', topicName, 'Raw events as producers send them (any supported format).'),
   key('topics.canonical', 'QUINTET_TOPIC_CANONICAL', 'quintet.canonical', topicName, 'Pseudonymized, hash-chained canonical events (Avro, CloudEvents headers).'),

@@ -94,6 +94,17 @@ export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
    * commit: the task stops without committing, so the records are read again.
    */
   beforeCommit?(): void | Promise<void>;
+  /**
+   * Optional, for a processor whose writes reach a store outside Kafka (the analytics sink): called at
+   * each commit, after `beforeCommit`. It starts writing what the processor holds and returns a promise
+   * that resolves once everything it was given so far is acknowledged (undefined when nothing is
+   * pending). The Kafka engine does not stop the task for it: it takes the task's positions, holds
+   * back the task's output, goes on processing, and commits those positions (under exactly-once with
+   * the output produced before them) once the promise resolved. Engines that cannot (the test driver,
+   * `StreamTask.flush()`) simply wait for it. A rejection fails the commit: the task stops without
+   * committing, so the records are read again. The processor must keep accepting records meanwhile.
+   */
+  writesAcknowledged?(): Promise<void> | undefined;
   close?(): void | Promise<void>;
 }
 

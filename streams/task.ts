@@ -97,6 +97,8 @@ export class StreamTask implements ChangeLogger {
   readonly #preparers: RuntimeNode[] = [];
   readonly #flushers: RuntimeNode[] = [];
   readonly #committers: RuntimeNode[] = [];
+  /** Nodes whose processor has `writesAcknowledged`. */
+  readonly #acknowledgers: RuntimeNode[] = [];
   readonly #stores = new Map<string, ManagedStateStore>();
   readonly #changelogTopics = new Map<string, string>();
   readonly #offsets = new Map<string, string>();
@@ -150,6 +152,7 @@ export class StreamTask implements ChangeLogger {
       this.#nodes.push(node);
       if (node.processor.flushBatch !== undefined) this.#flushers.push(node);
       if (node.processor.beforeCommit !== undefined) this.#committers.push(node);
+      if (node.processor.writesAcknowledged !== undefined) this.#acknowledgers.push(node);
     }
     const inputTopics: string[] = [];
     for (const name of sub.nodes) {
@@ -266,11 +269,30 @@ export class StreamTask implements ChangeLogger {
   }
 
   /**
-   * Lets processors write what they hold (`beforeCommit`), then flushes the stores (durable local
-   * state, when a store has any). Call before committing. Returns a Promise only if a processor's
-   * write is asynchronous; the engine awaits it before it takes the offsets.
+   * Lets processors write what they hold (`beforeCommit`), flushes the stores (durable local state,
+   * when a store has any), and waits until processors' writes outside Kafka are acknowledged
+   * (`writesAcknowledged`). Call before committing. Returns a Promise only if something is
+   * asynchronous; the engine awaits it before it takes the offsets.
    */
   flush(): void | Promise<void> {
+    const flushed = this.#flushProcessorsAndStores();
+    if (flushed === undefined) return this.#acknowledgements();
+    return flushed.then(() => this.#acknowledgements());
+  }
+
+  /**
+   * `flush()` without the wait for processors' writes outside Kafka: resolves once `beforeCommit` and
+   * the stores are done, with the promise for those acknowledgements (undefined when none is pending).
+   * For an engine that commits the positions of this moment only after `acknowledged` resolved, while
+   * the task goes on processing and its output is held back.
+   */
+  flushDeferred(): { acknowledged: Promise<void> | undefined } | Promise<{ acknowledged: Promise<void> | undefined }> {
+    const flushed = this.#flushProcessorsAndStores();
+    if (flushed === undefined) return { acknowledged: this.#acknowledgements() };
+    return flushed.then(() => ({ acknowledged: this.#acknowledgements() }));
+  }
+
+  #flushProcessorsAndStores(): Promise<void> | undefined {
     const waits: Promise<unknown>[] = [];
     for (const node of this.#committers) {
       const result = (node.processor.beforeCommit as () => void | Promise<void>)();
@@ -279,6 +301,16 @@ export class StreamTask implements ChangeLogger {
     if (waits.length > 0) return Promise.all(waits).then(() => this.flushStores());
     this.flushStores();
     return undefined;
+  }
+
+  #acknowledgements(): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const node of this.#acknowledgers) {
+      const acknowledged = (node.processor.writesAcknowledged as () => Promise<void> | undefined)();
+      if (acknowledged !== undefined) (waits ??= []).push(acknowledged);
+    }
+    if (waits === undefined) return undefined;
+    return waits.length === 1 ? (waits[0] as Promise<void>) : Promise.all(waits).then(() => undefined);
   }
 
   /**

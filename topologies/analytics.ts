@@ -55,8 +55,8 @@ export interface AnalyticsTopologyOptions {
   readonly maxInFlight?: number;
   /**
    * When rows are written: `commit` accumulates across consumed batches (needs a runtime that calls
-   * the processor's `beforeCommit`), `batch-end` writes every consumed batch before `process()`
-   * returns. Default: `commit` for ClickHouse, `batch-end` for DuckDB.
+   * the processor's `writesAcknowledged` before it commits), `batch-end` writes every consumed batch
+   * before `process()` returns. Default: `commit` for ClickHouse, `batch-end` for DuckDB.
    */
   readonly flushAt?: FlushPolicy;
   readonly backoff?: BackoffPolicy;

@@ -5,9 +5,11 @@
  *
  * - `flushAt: 'commit'` (Kafka mode, ClickHouse): rows accumulate across consumed batches. The sink
  *   writes a batch when it reaches its row or byte limit, a wall-clock punctuator starts the write of
- *   a batch older than `maxDelayMs`, and `beforeCommit()` (which the runtime awaits before it takes a
- *   task's offsets) writes the rest and waits for the store. Inserts therefore have the configured
- *   size whatever the consumer's fetch size is.
+ *   a batch older than `maxDelayMs`, and at each commit `writesAcknowledged()` starts writing the rest
+ *   and gives the runtime a promise for the store's acknowledgement: the Kafka engine commits the
+ *   offsets of that moment once it resolved, processing further records meanwhile (StreamTask.flush()
+ *   waits for it instead). Inserts therefore have the configured size whatever the consumer's fetch
+ *   size is, and a commit does not stop consumption for an insert's latency.
  * - `flushAt: 'batch-end'` (embedded mode, DuckDB): `flushBatch()`, which the runtime awaits after
  *   every consumed batch, writes the batch, so rows are readable as soon as `process()` returned.
  *
@@ -89,9 +91,13 @@ export class AnalyticsSinkProcessor<T> implements Processor<unknown, AnalyticsSo
     return this.#flushAt === 'batch-end' && this.#sink.pendingRows > 0 ? this.#sink.flush() : undefined;
   }
 
-  /** Called by the runtime before it commits this task's offsets: every row added so far is acknowledged when it resolves. */
-  beforeCommit(): void | Promise<void> {
-    return this.#sink.pendingRows === 0 ? undefined : this.#sink.flush();
+  /**
+   * Called by the runtime at each commit: starts writing the rows added so far and resolves once the
+   * store acknowledged them all. The Kafka engine commits the offsets of this moment only then, and
+   * goes on processing meanwhile (rows added later are not waited for).
+   */
+  writesAcknowledged(): Promise<void> | undefined {
+    return this.#sink.pendingRows === 0 ? undefined : this.#sink.acknowledged();
   }
 
   /** Rows not acknowledged at close are not committed either: the next owner of the partition rereads them. */

@@ -100,8 +100,10 @@ export class BatchingSink<T> {
   /** A batch the store refused for good: every later call fails with it. */
   #failure: unknown;
   readonly #maxInFlight: number;
-  /** Writes not yet acknowledged; a refused one stays here, so that awaiting it fails. */
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Writes not yet acknowledged, by batch number; a refused one stays here, so that awaiting it fails. */
+  readonly #inFlight = new Map<number, Promise<void>>();
+  /** Batches taken from the batcher so far: the open batch is number `#taken + 1`. */
+  #taken = 0;
   #inFlightRows = 0;
   /** Writes currently waiting to retry. */
   #retrying = 0;
@@ -158,14 +160,14 @@ export class BatchingSink<T> {
   }
 
   async #writeWhenFree(): Promise<void> {
-    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight.values());
     this.#assertOpen();
     if (this.#batcher.isFull()) this.#startWrite();
   }
 
   /** Waits until every write in flight was acknowledged; throws the refusal of one that was not. */
   async #drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight.values());
   }
 
   /** Writes the open batch when it is older than maxDelayMs and waits for the store's acknowledgement. */
@@ -186,7 +188,7 @@ export class BatchingSink<T> {
   async flush(): Promise<void> {
     this.#assertOpen();
     if (this.#batcher.rows > 0) {
-      while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+      while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight.values());
       this.#assertOpen();
       if (this.#batcher.rows > 0) this.#startWrite();
     }
@@ -200,10 +202,11 @@ export class BatchingSink<T> {
    */
   #startWrite(): void {
     const batch = this.#batcher.take();
+    const number = ++this.#taken;
     const rows = batch.items.length;
     this.#inFlightRows += rows;
     const writing: Promise<void> = this.#writeUntilAcknowledged(batch.items, batch.bytes).then(() => {
-      this.#inFlight.delete(writing);
+      this.#inFlight.delete(number);
       this.#inFlightRows -= rows;
     });
     // Observed here so that a failure between two calls is not an unhandled rejection; callers see it
@@ -211,7 +214,37 @@ export class BatchingSink<T> {
     writing.catch((error: unknown) => {
       this.#failure = error;
     });
-    this.#inFlight.add(writing);
+    this.#inFlight.set(number, writing);
+  }
+
+  /**
+   * A promise for the acknowledgement of every row added so far, or undefined when none is pending.
+   * Unlike `flush()` it is not meant to be awaited before the next `add()`: the open batch is started
+   * now when a write slot is free, else as soon as one is (unless it fills and starts first), and
+   * rows added meanwhile are not waited for, so a caller can go on adding while the store acknowledges
+   * (the Kafka engine's commit does: offsets of the rows before, output of the rows after).
+   */
+  acknowledged(): Promise<void> | undefined {
+    this.#assertOpen();
+    const last = this.#batcher.rows > 0 ? this.#taken + 1 : this.#taken;
+    for (const number of this.#inFlight.keys()) if (number <= last) return this.#acknowledgedThrough(last);
+    return this.#taken < last ? this.#acknowledgedThrough(last) : undefined;
+  }
+
+  async #acknowledgedThrough(last: number): Promise<void> {
+    for (;;) {
+      this.#assertOpen();
+      if (this.#taken < last) {
+        // Batch `last` is still the open one.
+        if (this.#inFlight.size < this.#maxInFlight) this.#startWrite();
+        else await Promise.race(this.#inFlight.values());
+        continue;
+      }
+      const writes: Promise<void>[] = [];
+      for (const [number, writing] of this.#inFlight) if (number <= last) writes.push(writing);
+      if (writes.length === 0) return;
+      await Promise.all(writes);
+    }
   }
 
   /**

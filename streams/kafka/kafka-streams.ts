@@ -488,6 +488,7 @@ export class KafkaStreams extends EventEmitter {
         resolveOffset(batch.lastOffset());
         task.sendBuffered(this.#senderOf(task));
         if (task.inFlightBytes > this.#maxInFlightBytes) this.#throttle(task);
+        else if (task.outputHeld && task.collector.bufferedBytes > this.#maxInFlightBytes) this.#throttleWhileHeld(task);
       });
     } catch (error) {
       await this.#onTaskError(task, error);
@@ -510,6 +511,17 @@ export class KafkaStreams extends EventEmitter {
         task.throttled = false;
         if (task.state === 'running' && this.#tasks.get(task.taskId) === task && !this.#stopping) this.#resumeTask(task);
       });
+  }
+
+  /** Backpressure while a commit holds the task's output back: stop fetching for it until the commit released it. */
+  #throttleWhileHeld(task: TaskRuntime): void {
+    if (task.throttled) return;
+    task.throttled = true;
+    this.#pauseTask(task);
+    void task.outputReleased().then(() => {
+      task.throttled = false;
+      if (task.state === 'running' && this.#tasks.get(task.taskId) === task && !this.#stopping) this.#resumeTask(task);
+    });
   }
 
   #punctuateAll(): void {
@@ -538,7 +550,7 @@ export class KafkaStreams extends EventEmitter {
 
   async #commitAll(): Promise<void> {
     const tasks = [...this.#tasks.values()].filter((t) => t.state === 'running');
-    const commit = this.processingGuarantee === 'exactly_once' ? (task: TaskRuntime) => task.run(() => this.#commitTask(task)) : (task: TaskRuntime) => this.#commitAtLeastOnce(task);
+    const commit = this.processingGuarantee === 'exactly_once' ? (task: TaskRuntime) => this.#commitExactlyOnce(task) : (task: TaskRuntime) => this.#commitAtLeastOnce(task);
     await Promise.all(tasks.map((task) => commit(task).catch((error: unknown) => this.#onTaskError(task, error))));
     if (this.#repartitionTopics.size > 0 && this.#purging === undefined && performance.now() - this.#lastPurge >= (this.#options.repartitionPurgeIntervalMs ?? 30_000)) {
       this.#lastPurge = performance.now();
@@ -580,15 +592,16 @@ export class KafkaStreams extends EventEmitter {
   async #commitAtLeastOnce(task: TaskRuntime): Promise<void> {
     const prepared = await task.run(async () => {
       if (task.state !== 'running') return undefined;
-      await (task.task as StreamTask).flush();
+      const { acknowledged } = await (task.task as StreamTask).flushDeferred();
       task.sendBuffered(this.#senderOf(task));
       const offsets = task.offsetsToCommit();
-      if (!task.dirty && offsets.length === 0) return undefined;
-      return { offsets, snapshot: task.snapshotPositions(), sent: task.sendsSoFar() };
+      if (!task.dirty && offsets.length === 0 && acknowledged === undefined) return undefined;
+      return { offsets, snapshot: task.snapshotPositions(), sent: task.sendsSoFar(), acknowledged };
     });
     if (prepared === undefined) return;
     const started = performance.now();
-    await prepared.sent;
+    // Together: a refusal of the writes while the sends are awaited must not go unhandled.
+    await Promise.all([prepared.sent, prepared.acknowledged]);
     if (prepared.offsets.length > 0 && task.state === 'running') {
       await (this.#consumer as Consumer).commitOffsets(
         prepared.offsets.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset, metadata }) => ({ topic, partition, offset, metadata }))),
@@ -598,11 +611,59 @@ export class KafkaStreams extends EventEmitter {
     this.#options.metrics?.commitLatency.observe({ topology: this.#topologyLabel }, (performance.now() - started) / 1000);
   }
 
+  /**
+   * The periodic commit under exactly-once. When processors' writes outside Kafka are still pending
+   * (`StreamTask.flushDeferred`, e.g. the analytics sink's insert into ClickHouse), the task is not
+   * stopped for them: inside its queue, the flush, the sends so far and a snapshot of the positions;
+   * then the task's output is held back in its collector while it goes on processing; once the writes
+   * are acknowledged, back in the queue, the transaction (holding exactly the output produced before
+   * the snapshot) commits the snapshot's offsets, and the held output goes into the next transaction.
+   * Without pending writes it is `#commitTask`, in the queue.
+   */
+  async #commitExactlyOnce(task: TaskRuntime): Promise<void> {
+    const deferred = await task.run(async () => {
+      if (task.state !== 'running') return undefined;
+      const { acknowledged } = await (task.task as StreamTask).flushDeferred();
+      if (acknowledged === undefined) {
+        await this.#commitFlushed(task);
+        return undefined;
+      }
+      task.sendBuffered(this.#senderOf(task));
+      task.holdOutput();
+      return { acknowledged, offsets: task.offsetsToCommit(), snapshot: task.snapshotPositions() };
+    });
+    if (deferred === undefined) return;
+    try {
+      await deferred.acknowledged;
+      await task.run(async () => {
+        // 'closing': a revocation or shutdown waits for this commit before its final one.
+        if (task.state !== 'running' && task.state !== 'closing') return;
+        const started = performance.now();
+        await task.awaitSends();
+        const transaction = task.transaction as NonNullable<TaskRuntime['transaction']>;
+        if (deferred.offsets.length > 0) await transaction.sendOffsets({ consumerGroupId: this.applicationId, topics: deferred.offsets });
+        await transaction.commit();
+        task.markCommittedAt(deferred.snapshot);
+        task.transaction = await (task.producer as Producer).transaction();
+        task.releaseOutput();
+        task.sendBuffered(this.#senderOf(task));
+        this.#options.metrics?.commitLatency.observe({ topology: this.#topologyLabel }, (performance.now() - started) / 1000);
+      });
+    } finally {
+      // Released above after a commit; after a failure the task is closed dirty and its output dropped.
+      task.releaseOutput();
+    }
+  }
+
   /** Runs inside the task's queue. */
   async #commitTask(task: TaskRuntime): Promise<void> {
     if (task.state !== 'running' && task.state !== 'closing') return;
-    const streamTask = task.task as StreamTask;
-    await streamTask.flush();
+    await (task.task as StreamTask).flush();
+    await this.#commitFlushed(task);
+  }
+
+  /** The commit of a flushed task (`#commitTask` after `StreamTask.flush()`), inside the task's queue. */
+  async #commitFlushed(task: TaskRuntime): Promise<void> {
     task.sendBuffered(this.#senderOf(task));
     const offsets = task.offsetsToCommit();
     if (!task.dirty && offsets.length === 0) return;

@@ -24,8 +24,10 @@ export interface StreamTask {
   process(records: readonly ConsumedRecord[]): MaybePromise<void>;
   /** Fires wall-clock punctuators that are due at `nowMs`. */
   punctuateWallClock(nowMs: number): MaybePromise<void>;
-  /** Pushes buffered state (store caches, pending changelog entries) to the collector before a commit. */
+  /** Pushes buffered state (store caches, pending changelog entries) to the collector before a commit, and waits for processors' writes outside Kafka. */
   flush(): MaybePromise<void>;
+  /** `flush()` without the wait for processors' writes outside Kafka, which it returns instead. */
+  flushDeferred(): MaybePromise<{ acknowledged: Promise<void> | undefined }>;
   close(): MaybePromise<void>;
   /** Interactive queries: the task's store of that name (throws when it has none). */
   getStateStore?<S extends StateStore>(name: string): S;

@@ -142,6 +142,11 @@ export class TaskRuntime {
   /** Set while the engine has paused this task's partitions because too much is in flight. */
   throttled = false;
 
+  /** Set while a commit waits for writes outside Kafka: output stays in the collector meanwhile (it belongs to the next transaction). */
+  #outputHeld = false;
+  #released: Promise<void> = Promise.resolve();
+  #release: () => void = () => undefined;
+
   #tail: Promise<unknown> = Promise.resolve();
   #inFlight = new Set<Promise<unknown>>();
   #lastSend: Promise<unknown> = Promise.resolve();
@@ -174,6 +179,7 @@ export class TaskRuntime {
    * changelog partition — would receive updates out of order.
    */
   sendBuffered(sender: TaskSender): void {
+    if (this.#outputHeld) return;
     const drained = this.collector.drain();
     if (drained === undefined) return;
     this.dirty = true;
@@ -201,6 +207,30 @@ export class TaskRuntime {
       );
     this.#lastSend = sending;
     this.#inFlight.add(sending);
+  }
+
+  /** Keeps the task's output in its collector (`sendBuffered` sends nothing) until `releaseOutput()`. */
+  holdOutput(): void {
+    if (this.#outputHeld) return;
+    this.#outputHeld = true;
+    this.#released = new Promise<void>((resolve) => {
+      this.#release = resolve;
+    });
+  }
+
+  releaseOutput(): void {
+    if (!this.#outputHeld) return;
+    this.#outputHeld = false;
+    this.#release();
+  }
+
+  get outputHeld(): boolean {
+    return this.#outputHeld;
+  }
+
+  /** Resolves when the output is no longer held (at once when it is not). */
+  outputReleased(): Promise<void> {
+    return this.#released;
   }
 
   /** Waits until every send handed out so far is acknowledged; throws the first send failure. */

@@ -309,3 +309,68 @@ describe('BatchingSink with maxInFlight', () => {
     }
   });
 });
+
+describe('BatchingSink.acknowledged(): the commit that does not stop the task', () => {
+  const limits = { maxRows: 2, maxBytes: 1000, maxDelayMs: 1000 };
+  const settled = (promise: Promise<void>): { done: boolean } => {
+    const state = { done: false };
+    void promise.then(() => (state.done = true));
+    return state;
+  };
+
+  it('is undefined when every row is acknowledged already', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits });
+    expect(sink.acknowledged()).toBeUndefined();
+    sink.add('a');
+    sink.add('b');
+    store.open[0]?.acknowledge();
+    await tick();
+    expect(sink.acknowledged()).toBeUndefined();
+  });
+
+  it('starts the open batch and waits for the rows added before it, not for those added after', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits, maxInFlight: 2 });
+    for (const item of ['a', 'b', 'c']) sink.add(item); // [a, b] in flight, [c] open
+    const acknowledged = settled(sink.acknowledged() as Promise<void>);
+    expect(store.open.map((write) => write.items)).toEqual([['a', 'b'], ['c']]);
+    // The caller goes on adding: [d, e] waits for a free slot, then starts.
+    sink.add('d');
+    const waiting = sink.add('e');
+    expect(waiting).toBeInstanceOf(Promise);
+    store.open[1]?.acknowledge();
+    await waiting;
+    expect(store.open.map((write) => write.items)).toEqual([['a', 'b'], ['c'], ['d', 'e']]);
+    expect(acknowledged.done).toBe(false); // [a, b] still in flight
+    store.open[0]?.acknowledge();
+    await tick();
+    expect(acknowledged.done).toBe(true); // [d, e] is still in flight: added after the call
+    expect(sink.pendingRows).toBe(2);
+  });
+
+  it('starts the open batch as soon as a write slot frees, with the rows added meanwhile', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits: { ...limits, maxRows: 3 } });
+    for (const item of ['a', 'b', 'c', 'd']) sink.add(item); // [a, b, c] in flight, [d] open
+    const acknowledged = settled(sink.acknowledged() as Promise<void>);
+    sink.add('e');
+    expect(store.open).toHaveLength(1);
+    store.open[0]?.acknowledge();
+    await tick();
+    expect(store.open.map((write) => write.items)).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(acknowledged.done).toBe(false);
+    store.open[1]?.acknowledge();
+    await tick();
+    expect(acknowledged.done).toBe(true);
+  });
+
+  it('rejects when the store refuses a batch for good', async () => {
+    const store = new GatedStore();
+    const sink = new BatchingSink<string>({ writer: store, measure: () => 1, limits });
+    sink.add('a');
+    const acknowledged = sink.acknowledged() as Promise<void>;
+    store.open[0]?.refuse(new Error('table is missing'));
+    await expect(acknowledged).rejects.toMatchObject({ code: 'ANALYTICS_SINK_REJECTED' });
+  });
+});

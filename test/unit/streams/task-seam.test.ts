@@ -7,6 +7,7 @@ import {
   StreamTask,
   STREAMS_METRICS,
   TimeWindows,
+  Topology,
   TopologyTestDriver,
   type ConsumedRecord,
   type ProducedRecord,
@@ -44,6 +45,39 @@ describe('StreamTask, the engine seam', () => {
     expect(sent[3]?.[1].timestamp).toBe(900);
     expect(task.committableOffsets()).toEqual([{ topic: 'in', partition: 2, offset: '43' }]);
     expect(task.streamTime).toBe(1_000);
+  });
+
+  it("waits for processors' writes outside Kafka in flush(), and hands them over in flushDeferred()", async () => {
+    let release: () => void = () => undefined;
+    const order: string[] = [];
+    const topology = new Topology().addSource('in', 'in', { keySerde: S, valueSerde: S }).addProcessor(
+      'writer',
+      () => ({
+        process: () => undefined,
+        beforeCommit: () => void order.push('beforeCommit'),
+        writesAcknowledged: () => {
+          order.push('writesAcknowledged');
+          return new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        },
+      }),
+      'in',
+    );
+    const task = new StreamTask(topology, { applicationId: 'seam', subtopology: 0, partition: 2, collector: { send: () => undefined } });
+    task.initialize();
+    let flushed = false;
+    const flushing = Promise.resolve(task.flush()).then(() => (flushed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['beforeCommit', 'writesAcknowledged']);
+    expect(flushed).toBe(false);
+    release();
+    await flushing;
+    const deferred = await task.flushDeferred();
+    expect(order).toEqual(['beforeCommit', 'writesAcknowledged', 'beforeCommit', 'writesAcknowledged']);
+    expect(deferred.acknowledged).toBeInstanceOf(Promise);
+    release();
+    await deferred.acknowledged;
   });
 
   it('restores a store from changelog records before processing', () => {
