@@ -14,6 +14,10 @@ import { toAnalyticsRow } from '../../../processors/analytics/analytics-row.js';
 import { syntheticEvents } from '../../../processors/analytics/synthetic-events.js';
 import { testConfig, uniqueIdentifier } from '../../support/environment.js';
 
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -56,21 +60,24 @@ describe('quintet migrate / dashboard / retention', () => {
     const second = await run(['--config', configFile, 'migrate']);
     expect(JSON.parse(second.stdout)).toMatchObject({ applied: [], alreadyApplied: 3 });
 
-    const start = Date.UTC(2026, 10, 27, 10);
-    const rows = [...syntheticEvents({ count: 500, startMs: start, spanMs: 3_600_000, seed: 41 })].map((event, i) => {
+    // The last full hour: `quintet migrate` sets the hot tier (30 days) as a TTL on servers that have TTL,
+    // where rows of a fixed date would expire a month after it (no TTL on 18.16, so not seen there).
+    const start = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+    const day = Math.floor(start / DAY) * DAY;
+    const rows = [...syntheticEvents({ count: 500, startMs: start, spanMs: HOUR, seed: 41 })].map((event, i) => {
       const row = toAnalyticsRow(event, { partition: 0, offset: String(i) });
       if (row.kind !== 'ok') throw new Error('synthetic event rejected');
       return row.value;
     });
     await new ClickHouseEventWriter(server).write(rows);
 
-    const result = await run(['--config', configFile, 'dashboard', 'events-per-minute', '--from', '2026-11-27T10:00:00Z', '--to', '2026-11-27T11:00:00Z', '--json']);
+    const result = await run(['--config', configFile, 'dashboard', 'events-per-minute', '--from', iso(start), '--to', iso(start + HOUR), '--json']);
     expect(result.code).toBe(0);
     const parsed = JSON.parse(result.stdout) as { backend: string; rows: { events: number }[] };
     expect(parsed.backend).toBe('clickhouse');
     expect(parsed.rows.reduce((sum, r) => sum + r.events, 0)).toBe(500);
 
-    const table = await run(['--config', configFile, 'dashboard', 'top-entities', '--action', 'social.post.liked', '--from', '2026-11-27T00:00:00Z', '--to', '2026-11-28T00:00:00Z']);
+    const table = await run(['--config', configFile, 'dashboard', 'top-entities', '--action', 'social.post.liked', '--from', iso(day), '--to', iso(day + DAY)]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^Top entities by action \(clickhouse\)\nentity_type\s+entity_id\s+events\n/);
 
