@@ -217,7 +217,8 @@ async function canonicalToInboxLatency(config: QuintetConfig, redis: Redis, rate
     await admin.ensureTopics([{ name: topic, partitions: 4, replicationFactor: 1 }]);
     await producer.connect();
     const authors = Array.from({ length: 200 }, (_, i) => `ps_lat${id}${i.toString(36)}`);
-    const t0 = Date.UTC(2026, 10, 28);
+    // An hour ago, not a fixed date: event time becomes the record timestamp of the feeds repartition topic.
+    const t0 = Date.now() - 3_600_000;
     const follows = authors.flatMap((author, a) =>
       Array.from({ length: FOLLOWERS_PER_AUTHOR / 2 }, (_, f) => canonicalEvent('social.user.followed', `ps_fan${id}${((a * 31 + f * 7) % 2000).toString(36)}`, t0, { type: 'user', id: author })),
     );

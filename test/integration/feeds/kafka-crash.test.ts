@@ -20,7 +20,10 @@ const AUTHORS = 4;
 const FOLLOWERS = 12;
 const POSTS_PER_ROUND = 600;
 const KILLS = 2;
-const T0 = Date.UTC(2026, 10, 28, 8);
+// An hour ago: the feeds topology takes event time as the record timestamp (canonicalEventTime), so these
+// times are what its repartition topic holds. A fixed date left records there older than any time
+// retention the broker applies (none today only because repartition topics have retention.ms -1).
+const T0 = Date.now() - 3_600_000;
 
 async function waitForFollowers(graph: RedisFollowGraphStore, authors: readonly string[], expected: number): Promise<void> {
   const deadline = Date.now() + 120_000;
