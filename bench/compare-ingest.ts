@@ -83,7 +83,8 @@ async function ingestOf(tree: string): Promise<IngestRun> {
       chainKeys: new chain.ChainKeyRing('c1', new Map([['c1', randomBytes(32)]])),
       masterKeys,
     });
-    const testDriver = new driver.TopologyTestDriver(topology, { captureChangelogs: false });
+    // Ingestion time is now, after the generated events' times (event times ahead of it are dead-lettered).
+    const testDriver = new driver.TopologyTestDriver(topology, { captureChangelogs: false, initialWallClockTimeMs: Date.now() });
     const input = testDriver.createInputTopic('raw', serdes.Serdes.Bytes(), serdes.Serdes.Bytes());
     const started = process.cpuUsage();
     for (let i = 0; i < records.length; i += BATCH) await input.pipeRecordListAsync(records.slice(i, i + BATCH));

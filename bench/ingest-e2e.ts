@@ -68,10 +68,13 @@ export type InputKind = 'mixed' | 'canonical';
 export async function fillRawTopic(kafka: Kafka, topic: string, count: number, kind: InputKind): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  // The events end an hour before now: ingestion time is later than every event time (event times
+  // ahead of it are dead-lettered), at any size (5M events span two weeks).
+  const start = Date.now() - 3_600_000 - (Math.ceil(count / GENERATOR_CHUNK) + 1) * GENERATOR_CHUNK * 250;
   try {
     let produced = 0;
     for (let chunk = 0; produced < count; chunk += 1) {
-      const workload = generateWorkload({ events: GENERATOR_CHUNK, seed: 7_000 + chunk, startMs: Date.UTC(2026, 10, 28) + chunk * GENERATOR_CHUNK * 250 });
+      const workload = generateWorkload({ events: GENERATOR_CHUNK, seed: 7_000 + chunk, startMs: start + chunk * GENERATOR_CHUNK * 250 });
       const events = kind === 'canonical' ? workload.events.filter((e) => e.kind.startsWith('social.')) : workload.events;
       for (let i = 0; i < events.length && produced < count; i += SEND_BATCH) {
         const slice = events.slice(i, Math.min(events.length, i + SEND_BATCH, i + count - produced));

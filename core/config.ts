@@ -96,6 +96,7 @@ export interface QuintetConfig {
     readonly maxProperties: number;
     readonly maxDepth: number;
     readonly maxStringLength: number;
+    readonly maxFutureSkewMs: number;
   };
   readonly profile: {
     /** Identify traits (non-PII) that enter the user profile table and its snapshots (docs/pii-vault.md). */
@@ -276,6 +277,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('limits.maxDepth', 'QUINTET_MAX_DEPTH', '16', integer(2, 256), 'Deepest JSON nesting accepted.'),
   key('limits.maxStringLength', 'QUINTET_MAX_STRING_LENGTH', '8192', integer(16, 16 * 1024 * 1024), 'Longest string value accepted.'),
   key(
+    'limits.maxFutureSkewMs',
+    'QUINTET_MAX_FUTURE_SKEW_MS',
+    String(10 * 60_000),
+    integer(0, 3_600_000),
+    'How far an event time may be ahead of ingestion time; later events are dead-lettered (TIMESTAMP_IN_FUTURE). At most an hour: Kafka refuses records stamped more than message.timestamp.after.max.ms (1 h by default) ahead, and the feeds and likes topologies stamp theirs with event time.',
+  ),
+  key(
     'profile.traits',
     'QUINTET_PROFILE_TRAITS',
     'plan,payment_plan,subscription_plan,subscription_status,signup_type,signup_source,ab_test_group,experiment_group,cohort,role,account_type,account_status,tier,industry,company_size,language,locale,timezone,country,created_at',
@@ -419,6 +427,7 @@ export function loadConfig(options: LoadConfigOptions = {}): QuintetConfig {
       maxProperties: get('limits.maxProperties'),
       maxDepth: get('limits.maxDepth'),
       maxStringLength: get('limits.maxStringLength'),
+      maxFutureSkewMs: get('limits.maxFutureSkewMs'),
     },
     profile: { traits: get('profile.traits') },
     http: {

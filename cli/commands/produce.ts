@@ -32,8 +32,10 @@ async function* lines(path: string | undefined): AsyncGenerator<Message> {
   }
 }
 
+/** The workload ends now: its events are recent, never later than ingestion time (limits.maxFutureSkewMs). */
 function* generated(count: number, seed: number): Generator<Message> {
-  for (const event of generateWorkload({ events: count, seed }).events) {
+  const spacingMs = 250;
+  for (const event of generateWorkload({ events: count, seed, spacingMs, startMs: Date.now() - (count + 1) * spacingMs }).events) {
     yield { value: event.value, ...(event.key === undefined ? {} : { key: event.key }) };
   }
 }

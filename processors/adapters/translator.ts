@@ -83,13 +83,17 @@ export class CanonicalTranslator {
   readonly #validator: CanonicalValidator;
   readonly #overrides: ReadonlyMap<string, string>;
   readonly #format: FormatChoice;
-  // A batch shares one `now`: format it once.
+  readonly #maxFutureSkewMs: number;
+  // A batch shares one `now`: format it (and the latest event time it allows) once.
   #lastNow = Number.NaN;
   #lastObserved = '';
+  #latestAllowedMs = Number.NaN;
+  #latestAllowed = '';
   #lastContext: AdapterContext | undefined;
 
   constructor(options: TranslatorOptions = {}) {
     this.#limits = options.limits ?? DEFAULT_EVENT_LIMITS;
+    this.#maxFutureSkewMs = this.#limits.maxFutureSkewMs ?? (DEFAULT_EVENT_LIMITS.maxFutureSkewMs as number);
     this.#validator = new CanonicalValidator({ trackingPlan: options.trackingPlan });
     this.#overrides = new Map(Object.entries(options.nameOverrides ?? {}));
     this.#format = options.format ?? 'auto';
@@ -127,6 +131,8 @@ export class CanonicalTranslator {
       if (formatted === undefined) throw new RangeError('now must be epoch milliseconds between years 1000 and 9999');
       this.#lastNow = now;
       this.#lastObserved = formatted;
+      this.#latestAllowedMs = now + this.#maxFutureSkewMs;
+      this.#latestAllowed = isoFromMs(this.#latestAllowedMs) ?? '';
     }
     // One context per batch (same `now`) for records without headers, the usual case.
     let context = this.#lastContext;
@@ -138,12 +144,32 @@ export class CanonicalTranslator {
     if (adapted.kind !== 'ok') return adapted;
     const events = adapted.value;
     for (let i = 0; i < events.length; i++) {
-      const valid = this.#validator.validate(events[i] as CanonicalEvent);
-      if (valid.kind !== 'ok') {
-        if (valid.kind === 'deadLetter' && events.length > 1) return { ...valid, message: `event ${i}: ${valid.message}` };
-        return valid;
+      const event = events[i] as CanonicalEvent;
+      const valid = this.#validator.validate(event);
+      const checked = valid.kind === 'ok' && this.#isFromTheFuture(event.event_timestamp) ? futureEventTime(this.#maxFutureSkewMs) : valid;
+      if (checked.kind !== 'ok') {
+        if (checked.kind === 'deadLetter' && events.length > 1) return { ...checked, message: `event ${i}: ${checked.message}` };
+        return checked;
       }
     }
     return ok(events);
   }
+
+  /**
+   * Whether a (schema-valid) event time is later than `now` plus the allowed skew. Times in UTC with
+   * milliseconds (what the adapters write) compare as text; others (an offset) are parsed.
+   */
+  #isFromTheFuture(eventTimestamp: string): boolean {
+    if (eventTimestamp.length === 24 && eventTimestamp.charCodeAt(23) === 90 /* Z */ && this.#latestAllowed.length === 24) return eventTimestamp > this.#latestAllowed;
+    return Date.parse(eventTimestamp) > this.#latestAllowedMs;
+  }
+}
+
+function futureEventTime(maxFutureSkewMs: number): StepResult<never> {
+  return deadLetter(
+    TranslationStage.validate,
+    TranslationReason.TIMESTAMP_IN_FUTURE,
+    `event time is more than ${maxFutureSkewMs} ms ahead of ingestion time (limits.maxFutureSkewMs)`,
+    '/event_timestamp',
+  );
 }

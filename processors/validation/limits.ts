@@ -15,6 +15,8 @@ export interface EventLimits {
   readonly maxProperties: number;
   readonly maxDepth: number;
   readonly maxStringLength: number;
+  /** How far an event time may be ahead of ingestion time (ms); default DEFAULT_EVENT_LIMITS'. */
+  readonly maxFutureSkewMs?: number;
 }
 
 /** The defaults of QuintetConfig.limits (core/config.ts). */
@@ -23,6 +25,7 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = Object.freeze({
   maxProperties: 255,
   maxDepth: 16,
   maxStringLength: 8192,
+  maxFutureSkewMs: 10 * 60_000,
 });
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

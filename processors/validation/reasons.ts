@@ -26,6 +26,12 @@ export const TranslationReason = {
   FIELD_INVALID: 'FIELD_INVALID',
   /** A timestamp that cannot be read as a date (or is out of range). */
   TIMESTAMP_INVALID: 'TIMESTAMP_INVALID',
+  /**
+   * The event time is later than ingestion time plus limits.maxFutureSkewMs (a sender's clock set
+   * ahead): Kafka refuses records stamped too far ahead, which would stall the topologies that key
+   * their output by event time.
+   */
+  TIMESTAMP_IN_FUTURE: 'TIMESTAMP_IN_FUTURE',
   /** Nobody to attribute the event to where the source format requires someone. */
   ACTOR_MISSING: 'ACTOR_MISSING',
   /** The event name cannot be mapped to, or is not, `domain.entity.action`. */

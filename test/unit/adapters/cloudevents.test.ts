@@ -22,7 +22,8 @@ describe('CloudEvents adapter', () => {
   });
 
   it('maps Kafka binary mode as produced by the cloudevents SDK itself', () => {
-    const ce = new CloudEvent({ id: 'evt-1', source: '/orders', type: 'com.example.order.v1.shipped', subject: 'order-9', datacontenttype: 'application/json', data: { userId: 'u-1', carrier: 'ups' } });
+    // An explicit time: the SDK's default (the real clock) would be ahead of the fixed ingestion time NOW.
+    const ce = new CloudEvent({ id: 'evt-1', source: '/orders', type: 'com.example.order.v1.shipped', subject: 'order-9', time: '2026-11-28T08:59:00.000Z', datacontenttype: 'application/json', data: { userId: 'u-1', carrier: 'ups' } });
     const message = Kafka.binary(ce);
     const headers = Object.fromEntries(Object.entries(message.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     const event = one(JSON.stringify(message.value), 'auto', headers);

@@ -75,7 +75,7 @@ describe('limits', () => {
   });
 
   it('uses the configured defaults of core/config', () => {
-    expect(DEFAULT_EVENT_LIMITS).toEqual({ maxEventBytes: 1_048_576, maxProperties: 255, maxDepth: 16, maxStringLength: 8192 });
+    expect(DEFAULT_EVENT_LIMITS).toEqual({ maxEventBytes: 1_048_576, maxProperties: 255, maxDepth: 16, maxStringLength: 8192, maxFutureSkewMs: 600_000 });
     expect(checkStructure({ a: 1 }, DEFAULT_EVENT_LIMITS).kind).toBe('ok');
   });
 });
