@@ -110,6 +110,7 @@ class FeedCommandProcessor implements Processor<unknown, CanonicalValue, string,
 /** Applies FeedCommands: the batch's store I/O in prepareBatch, the changelog-backed table in process. */
 export class FeedWriterProcessor implements Processor<string, FeedCommand, never, never> {
   #table!: KeyValueStore<string, number>;
+  #context!: ProcessorContext<never, never>;
 
   constructor(
     readonly stores: FeedStoresForTopology,
@@ -119,6 +120,7 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
   ) {}
 
   init(context: ProcessorContext<never, never>): void {
+    this.#context = context;
     this.#table = context.getStateStore<KeyValueStore<string, number>>(FEEDS_GRAPH_STORE);
     // Tombstones only need to outlive events in flight and open like windows.
     context.schedule(3_600_000, 'wall-clock-time', async (now) => {
@@ -162,7 +164,9 @@ export class FeedWriterProcessor implements Processor<string, FeedCommand, never
         case 'erase': {
           await flush();
           // Tombstone first: a post of the subject still in flight elsewhere is then never written.
-          await tombstones.add([command.pseudonym], command.at);
+          // Stamped with the wall clock, which the expiry runs on: an erasure event replayed long after
+          // its time (a backfill) must keep its tombstone for the whole retention all the same.
+          await tombstones.add([command.pseudonym], this.#context.currentSystemTimeMs());
           const followers = await graph.followers(command.pseudonym);
           await inboxes.eraseSubject(command.pseudonym, followers);
           await graph.removeUser(command.pseudonym);

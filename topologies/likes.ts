@@ -62,7 +62,8 @@ class LikeSignalProcessor implements Processor<unknown, CanonicalValue, unknown,
     if (event === undefined) return this.#context.recordDropped('not-a-canonical-event');
     if (this.erasures.wants(event)) {
       const erased = this.erasures.erasedPseudonyms(event);
-      if (erased.kind === 'ok') return this.#erase(erased.value, record.timestamp);
+      // Tombstones expire on the wall clock (the feeds topology's punctuator): stamped with it, not with event time.
+      if (erased.kind === 'ok') return this.#erase(erased.value, this.#context.currentSystemTimeMs());
       if (erased.kind === 'deadLetter') this.#context.deadLetter(erased);
       return;
     }

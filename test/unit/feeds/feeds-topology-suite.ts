@@ -147,6 +147,17 @@ describe(`feeds topology on the TopologyTestDriver (${storesName} stores)`, () =
     expect(await stores.tombstones.erasedAmong([subject])).toEqual(new Set());
   });
 
+  it('keeps a tombstone for its whole retention from when the erasure was processed, however old its event (a backfill)', async () => {
+    const { input, stores, driver } = await setup();
+    const subject = pseudonym();
+    await driver.advanceWallClockTimeAsync(BASE_MS + 30 * 86_400_000);
+    await input.pipeInputAsync('k', erased(subject, BASE_MS));
+    await driver.advanceWallClockTimeAsync(2 * 3_600_000); // two hourly expiries
+    expect(await stores.tombstones.erasedAmong([subject])).toEqual(new Set([subject]));
+    await driver.advanceWallClockTimeAsync(7 * 86_400_000);
+    expect(await stores.tombstones.erasedAmong([subject])).toEqual(new Set());
+  });
+
   it('dead-letters malformed social events and ignores the rest', async () => {
     const { input, driver } = await setup();
     const noFollowee = socialEvent('social.user.followed', pseudonym(), BASE_MS);
