@@ -68,12 +68,15 @@ export type InputKind = 'mixed' | 'canonical';
 export async function fillRawTopic(kafka: Kafka, topic: string, count: number, kind: InputKind): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  // The events end an hour before now: ingestion time is later than every event time (event times
-  // ahead of it are dead-lettered), at any size (5M events span two weeks).
-  const start = Date.now() - 3_600_000 - (Math.ceil(count / GENERATOR_CHUNK) + 1) * GENERATOR_CHUNK * 250;
+  // The events end at least an hour before now: ingestion time is later than every event time (event
+  // times ahead of it are dead-lettered), at any size (5M events span two weeks). Canonical input keeps
+  // only the social events of each chunk (about a third): room for four times as many chunks.
+  const chunks = Math.ceil(count / (kind === 'canonical' ? GENERATOR_CHUNK / 4 : GENERATOR_CHUNK)) + 1;
+  const start = Date.now() - 3_600_000 - chunks * GENERATOR_CHUNK * 250;
   try {
     let produced = 0;
     for (let chunk = 0; produced < count; chunk += 1) {
+      if (chunk >= chunks) throw new Error(`fillRawTopic: ${count} ${kind} events need more than ${chunks} generator chunks`);
       const workload = generateWorkload({ events: GENERATOR_CHUNK, seed: 7_000 + chunk, startMs: start + chunk * GENERATOR_CHUNK * 250 });
       const events = kind === 'canonical' ? workload.events.filter((e) => e.kind.startsWith('social.')) : workload.events;
       for (let i = 0; i < events.length && produced < count; i += SEND_BATCH) {

@@ -13,6 +13,7 @@ import './producer-grouping-fix.js';
 import './consumer-batch-fix.js';
 import './record-encoding-fix.js';
 import './request-framing-fix.js';
+import './partitioner-fix.js';
 import './record-decoding-fix.js';
 import './read-committed-fix.js';
 

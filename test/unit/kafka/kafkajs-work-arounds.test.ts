@@ -17,9 +17,10 @@ describe('kafkajs work-arounds', () => {
       `const { installRecordEncodingFix } = await import(${module('connectors/kafka/record-encoding-fix.ts')});`,
       `const { installConsumerBatchFix } = await import(${module('connectors/kafka/consumer-batch-fix.ts')});`,
       `const { installRequestFramingFix } = await import(${module('connectors/kafka/request-framing-fix.ts')});`,
-      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix(), batch: installConsumerBatchFix(), framing: installRequestFramingFix() }));`,
+      `const { installPartitionerFix } = await import(${module('connectors/kafka/partitioner-fix.ts')});`,
+      `process.stdout.write(JSON.stringify({ grouping: installProducerGroupingFix(), encoding: installRecordEncodingFix(), batch: installConsumerBatchFix(), framing: installRequestFramingFix(), partitioner: installPartitionerFix() }));`,
     ].join('\n');
     const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true, batch: true, framing: true });
+    expect(JSON.parse(output)).toEqual({ grouping: true, encoding: true, batch: true, framing: true, partitioner: true });
   });
 });
