@@ -5,7 +5,8 @@
  * - its murmur2 hash (`producer/partitioners/default/murmur2.js`) computes in kafkajs' BigInt-backed
  *   `Long`, a handful of objects per four key bytes: in a profile of the pass-through bench, hashing the
  *   keys took ~14 % of the process (murmur2 and long.js). Only the low 32 bits of each step reach the
- *   result, so the same hash is 32-bit integer arithmetic (`Math.imul`), as in the Java client;
+ *   result, so the same hash is 32-bit integer arithmetic (`Math.imul`), as in the Java client: the
+ *   streams runtime's own (streams/partitioner.ts), which the driver and the engine already share;
  * - its partitioner (`producer/partitioners/legacy/partitioner.js`) filtered the partitions with a
  *   leader for every message, even one whose partition is given (the streams runtime sets it on
  *   repartition and changelog records, the ingest on the canonical topic); here only keyless messages
@@ -16,37 +17,12 @@
  * (connectors/kafka/kafkajs.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { murmur2 as bytesMurmur2 } from '../../streams/partitioner.js';
 import { replaceUnlessLoaded } from './module-cache.js';
 
-const SEED = 0x9747b28c;
-const M = 0x5bd1e995;
-
-/** Kafka's murmur2 (the Java client's `Utils.murmur2`) of a key: a Buffer, or anything else as its UTF-8 string. */
+/** Kafka's murmur2 of a key as kafkajs takes it: a Buffer, or anything else as its UTF-8 string. */
 export function murmur2(key: unknown): number {
-  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
-  const length = data.length;
-  let h = (SEED ^ length) | 0;
-  const length4 = length >>> 2;
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
-    let k = (data[i4] as number) | ((data[i4 + 1] as number) << 8) | ((data[i4 + 2] as number) << 16) | ((data[i4 + 3] as number) << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
-  }
-  const tail = length & ~3;
-  const rest = length & 3;
-  if (rest > 0) {
-    if (rest === 3) h ^= (data[tail + 2] as number) << 16;
-    if (rest >= 2) h ^= (data[tail + 1] as number) << 8;
-    h ^= data[tail] as number;
-    h = Math.imul(h, M);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, M);
-  h ^= h >>> 15;
-  return h | 0;
+  return bytesMurmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key)));
 }
 
 interface PartitionMetadata {
