@@ -19,7 +19,7 @@
  *   one schema, and readers that do not care about the chain ignore it.
  */
 import avro from 'avsc';
-import type { CanonicalEvent, ChainLink, JsonObject } from './canonical-event.js';
+import type { CanonicalEvent, ChainLink } from './canonical-event.js';
 import { AVRO_NAMESPACE, CANONICAL_EVENT_FIELDS, CHAIN_LINK_FIELDS, type Field, type RecordField } from './canonical-fields.js';
 
 type AvroSchema = string | Record<string, unknown> | Array<AvroSchema>;
@@ -76,19 +76,6 @@ export interface CanonicalEnvelope {
 }
 
 type AvroValue = string | number | null | { [key: string]: AvroValue };
-
-function fromAvroFields(record: RecordField, value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name in record.fields) {
-    const field = record.fields[name] as Field;
-    const child = value[name];
-    if (child === undefined || child === null) continue;
-    if (field.kind === 'record') out[name] = fromAvroFields(field, child as Record<string, unknown>);
-    else if (field.kind === 'json') out[name] = JSON.parse(child as string) as JsonObject;
-    else out[name] = child;
-  }
-  return out;
-}
 
 type RecordCopy = (value: Record<string, unknown>) => Record<string, unknown>;
 
@@ -237,13 +224,23 @@ export function toAvroRecord(envelope: CanonicalEnvelope): Record<string, AvroVa
   return record;
 }
 
+/** The canonical event (fromAvroRecord): absent (null) fields left out, free-form values parsed from their JSON text. */
+const eventField: PresentField = (field, key, nested) => {
+  if (field.kind === 'record') return `out[${key}] = ${nested}(child);`;
+  if (field.kind === 'json') return `out[${key}] = JSON.parse(child);`;
+  return `out[${key}] = child;`;
+};
+
+let copyEventFromAvro: RecordCopy | undefined;
+let copyChainFromAvro: RecordCopy | undefined;
+
 /** Avro record (as decoded by avsc or the registry) → CanonicalEvent (+ chain); absent fields are omitted, not null. */
 export function fromAvroRecord(record: Record<string, unknown>): CanonicalEnvelope {
-  const event = fromAvroFields(CANONICAL_EVENT_FIELDS, record) as unknown as CanonicalEvent;
+  copyEventFromAvro ??= compileRecordCopy(CANONICAL_EVENT_FIELDS, eventField, () => '');
+  copyChainFromAvro ??= compileRecordCopy(CHAIN_LINK_FIELDS, eventField, () => '');
+  const event = copyEventFromAvro(record) as unknown as CanonicalEvent;
   const chain = record.chain;
-  return chain === null || chain === undefined
-    ? { event }
-    : { event, chain: fromAvroFields(CHAIN_LINK_FIELDS, chain as Record<string, unknown>) as unknown as ChainLink };
+  return chain === null || chain === undefined ? { event } : { event, chain: copyChainFromAvro(chain as Record<string, unknown>) as unknown as ChainLink };
 }
 
 /** Avro binary (no registry framing) of one envelope; for tests, files and the embedded mode. */

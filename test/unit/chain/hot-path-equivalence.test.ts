@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CanonicalJsonWriter, canonicalJson } from '../../../processors/chain/canonical-json.js';
 import { CANONICAL_WIRE_LAYOUT, chainHash, chainMessage } from '../../../processors/chain/chain-hash.js';
 import { HMAC_PREFIX_BYTES, hmacSha256Hex, hmacSha256HexAfterBlock, hmacSha256Latin1 } from '../../../processors/hmac-sha256.js';
-import { canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
+import { canonicalAvroType, canonicalWireForm, fromAvroRecord, jsonRoundTrip, toAvroRecord } from '../../../schemas/avro.js';
 import { CANONICAL_EVENT_FIELDS, CHAIN_LINK_FIELDS, type RecordField } from '../../../schemas/canonical-fields.js';
 import type { CanonicalEvent } from '../../../schemas/canonical-event.js';
 
@@ -167,6 +167,22 @@ describe('ingest hot-path equivalences', () => {
     }
   });
 
+  it('fromAvroRecord is a plain loop over the schema fields: absent (null) ones left out, free-form values parsed', () => {
+    const next = random(23);
+    for (let i = 0; i < 600; i++) {
+      const event = randomEvent(next, i);
+      const chain = i % 3 === 0 ? undefined : { partition: i, sequence: i * 7, previous_hash: 'a'.repeat(64), hash: 'b'.repeat(64), key_id: 'c1' };
+      // As the registry's decoder hands it over: every field present, null when absent.
+      const record = decodeCanonicalAvroRecord(toAvroRecord(chain === undefined ? { event } : { event, chain }));
+      const decodedChain = record.chain as Record<string, unknown> | null;
+      const expectedEvent = definitionalFromAvroFields(CANONICAL_EVENT_FIELDS, record);
+      const expected = decodedChain === null ? { event: expectedEvent } : { event: expectedEvent, chain: definitionalFromAvroFields(CHAIN_LINK_FIELDS, decodedChain) };
+      const actual = fromAvroRecord(record);
+      expect(actual).toStrictEqual(expected);
+      expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+    }
+  });
+
   it('chainHash is HMAC-SHA256 over chainMessage, for any position', () => {
     const next = random(13);
     const key = Buffer.alloc(32, 1);
@@ -305,6 +321,25 @@ function definitionalAvroFields(record: RecordField, value: Record<string, unkno
     else out[name] = child;
   }
   return out;
+}
+
+/** A record kind of the canonical event from its Avro record, as plainly as it can be written. */
+function definitionalFromAvroFields(record: RecordField, value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(record.fields)) {
+    const child = value[name];
+    if (child === undefined || child === null) continue;
+    if (field.kind === 'record') out[name] = definitionalFromAvroFields(field, child as Record<string, unknown>);
+    else if (field.kind === 'json') out[name] = JSON.parse(child as string) as unknown;
+    else out[name] = child;
+  }
+  return out;
+}
+
+/** The Avro record through avsc's own encoder and decoder, as a consumer receives it. */
+function decodeCanonicalAvroRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const type = canonicalAvroType();
+  return type.fromBuffer(type.toBuffer(record)) as Record<string, unknown>;
 }
 
 /** RFC 8785 as plainly as it can be written: the reference the hot-path serializer must match. */
