@@ -31,6 +31,7 @@ import { createLogger } from '../../../core/logger.js';
 import { buildIngestTopology, ingestTaskOptions, USER_PROFILE_STORE } from '../../../topologies/ingest.js';
 import { kafkaTopology } from '../../../streams/kafka/kafka-topology.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
+import { waitFor } from '../../support/wait.js';
 import * as fixtures from '../../unit/adapters/fixtures.js';
 
 const PARTITIONS = 2;
@@ -82,16 +83,6 @@ async function readAll(topic: string): Promise<TopicRecord[]> {
   const records: TopicRecord[] = [];
   await readTopicToEnd(kafka, topic, (r) => void records.push(r));
   return records;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 beforeAll(async () => {

@@ -14,6 +14,7 @@ import type { Processor, ProcessorContext, StreamRecord } from '../../../streams
 import { Serdes, type Serde } from '../../../streams/serdes.js';
 import { Topology } from '../../../streams/topology.js';
 import { testConfig, uniqueName } from '../../support/environment.js';
+import { waitFor } from '../../support/wait.js';
 import { readCommitted } from './support.js';
 
 /** What the test sees of the processor: records processed, and one gate per commit that found writes pending. */
@@ -50,15 +51,8 @@ class GatedWrites {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Polls every 50 ms: the states waited for here last only a commit interval (200 ms). */
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitFor(what, probe, { timeoutMs: 30_000, intervalMs: 50 });
 
 describe('a commit waiting for writes outside Kafka (exactly-once, real broker)', () => {
   const config = testConfig({ 'streams.processingGuarantee': 'exactly_once' });
