@@ -100,8 +100,9 @@ export interface Processor<KIn, VIn, KOut = KIn, VOut = VIn> {
    * that resolves once everything it was given so far is acknowledged (undefined when nothing is
    * pending). The Kafka engine does not stop the task for it: it takes the task's positions, holds
    * back the task's output, goes on processing, and commits those positions (under exactly-once with
-   * the output produced before them) once the promise resolved. Engines that cannot (the test driver,
-   * `StreamTask.flush()`) simply wait for it. A rejection fails the commit: the task stops without
+   * the output produced before them) once the promise resolved. `StreamTask.flush()` (a task's final
+   * commit) waits for it instead; the test driver's synchronous flush does not, so topologies on the
+   * driver write before `process()` returns (the analytics sink's `batch-end`). A rejection fails the commit: the task stops without
    * committing, so the records are read again. The processor must keep accepting records meanwhile.
    */
   writesAcknowledged?(): Promise<void> | undefined;
