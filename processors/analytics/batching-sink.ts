@@ -227,8 +227,8 @@ export class BatchingSink<T> {
   acknowledged(): Promise<void> | undefined {
     this.#assertOpen();
     const last = this.#batcher.rows > 0 ? this.#taken + 1 : this.#taken;
-    for (const number of this.#inFlight.keys()) if (number <= last) return this.#acknowledgedThrough(last);
-    return this.#taken < last ? this.#acknowledgedThrough(last) : undefined;
+    // Every batch in flight was taken already, so its number is at most `last`.
+    return this.#inFlight.size > 0 || this.#taken < last ? this.#acknowledgedThrough(last) : undefined;
   }
 
   async #acknowledgedThrough(last: number): Promise<void> {
