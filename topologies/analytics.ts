@@ -8,7 +8,8 @@
  *
  * It is an independent topology with its own application id (`<applicationId>-analytics`), so that
  * analytics lag never slows the feeds or the canonical pipeline. Each task (input partition) has its
- * own sink buffer and flushes it before its offsets can be committed; all tasks share one writer.
+ * own sink buffer, and its offsets are committed only once the store acknowledged the rows before
+ * them (the processor's `writesAcknowledged`); all tasks share one writer.
  * With ClickHouse, rows accumulate across consumed batches up to the limits (or the commit); with
  * DuckDB (embedded mode) every consumed batch is written before `process()` returns.
  */
