@@ -163,7 +163,7 @@ export class CanonicalJsonWriter {
           return;
         }
         const record = value as Record<string, unknown>;
-        this.#members(record, sortedInPlace(Object.keys(record)), undefined);
+        this.#members(record, sortedInPlace(Object.keys(record)));
         return;
       }
       default:
@@ -177,11 +177,11 @@ export class CanonicalJsonWriter {
    * record with a key outside the layout would lose that member: never pass one.
    */
   writeRecord(record: Record<string, unknown>, layout: RecordLayout): void {
-    this.#members(record, layout.names, layout.members);
+    layout.write(this, record);
   }
 
-  /** `{…}` of the members `names` (in canonical order) of `record`; those with a layout in `layouts` as records. */
-  #members(record: Record<string, unknown>, names: readonly string[], layouts: RecordLayout['members'] | undefined): void {
+  /** `{…}` of the members `names` (in canonical order) of `record`. */
+  #members(record: Record<string, unknown>, names: readonly string[]): void {
     this.#byte(0x7b);
     let first = true;
     for (let i = 0; i < names.length; i++) {
@@ -192,15 +192,13 @@ export class CanonicalJsonWriter {
       first = false;
       this.#string(name);
       this.#byte(0x3a);
-      const nested = layouts?.[i];
-      if (nested !== undefined && member !== null && typeof member === 'object' && !Array.isArray(member)) this.writeRecord(member as Record<string, unknown>, nested);
-      else this.write(member);
+      this.write(member);
     }
     this.#byte(0x7d);
   }
 
-  /** Room for `bytes` more bytes at `position`. */
-  #reserve(bytes: number): Buffer {
+  /** Room for `bytes` more bytes at `position`: the buffer to write them into. */
+  room(bytes: number): Buffer {
     const needed = this.position + bytes;
     if (needed <= this.buffer.length) return this.buffer;
     const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.buffer.length));
@@ -210,13 +208,13 @@ export class CanonicalJsonWriter {
   }
 
   #byte(byte: number): void {
-    const buffer = this.#reserve(1);
+    const buffer = this.room(1);
     buffer[this.position++] = byte;
   }
 
   /** Text known to be ASCII without anything to escape (numbers, literals). */
   #ascii(text: string): void {
-    const buffer = this.#reserve(text.length);
+    const buffer = this.room(text.length);
     let at = this.position;
     for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
     this.position = at;
@@ -226,61 +224,118 @@ export class CanonicalJsonWriter {
   #string(text: string): void {
     const length = text.length;
     // At most 6 bytes per UTF-16 unit (`\u00xx`), and the quotes.
-    const buffer = this.#reserve(length * 6 + 2);
+    const buffer = this.room(length * 6 + 2);
     let at = this.position;
     buffer[at++] = 0x22;
-    for (let i = 0; i < length; i++) {
+    // Ids, names, timestamps and pseudonyms are printable ASCII throughout: copied by this tight loop,
+    // which stops at the first unit that is escaped or takes more than one byte.
+    let i = 0;
+    for (; i < length; i++) {
       const c = text.charCodeAt(i);
-      if (c < 0x80) {
-        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
-          buffer[at++] = c;
-        } else {
-          buffer[at++] = 0x5c;
-          const short = SHORT_ESCAPES[c];
-          if (short !== undefined) {
-            buffer[at++] = short;
-          } else {
-            // \u00xx with lower-case hex, as JSON.stringify writes the other C0 controls.
-            buffer[at++] = 0x75;
-            buffer[at++] = 0x30;
-            buffer[at++] = 0x30;
-            buffer[at++] = HEX_DIGITS[c >> 4] as number;
-            buffer[at++] = HEX_DIGITS[c & 15] as number;
-          }
-        }
-      } else if (c < 0x800) {
-        buffer[at++] = 0xc0 | (c >> 6);
-        buffer[at++] = 0x80 | (c & 0x3f);
-      } else if (c < 0xd800 || c > 0xdfff) {
-        buffer[at++] = 0xe0 | (c >> 12);
-        buffer[at++] = 0x80 | ((c >> 6) & 0x3f);
-        buffer[at++] = 0x80 | (c & 0x3f);
-      } else {
-        const low = i + 1 < length ? text.charCodeAt(i + 1) : 0;
-        if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) throw new QuintetError('CHAIN_INPUT_INVALID', 'string with a lone surrogate cannot be canonicalized');
-        const point = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-        buffer[at++] = 0xf0 | (point >> 18);
-        buffer[at++] = 0x80 | ((point >> 12) & 0x3f);
-        buffer[at++] = 0x80 | ((point >> 6) & 0x3f);
-        buffer[at++] = 0x80 | (point & 0x3f);
-        i++;
-      }
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+      buffer[at++] = c;
     }
+    if (i < length) at = writeStringTail(buffer, at, text, i);
     buffer[at++] = 0x22;
     this.position = at;
   }
+}
+
+/**
+ * Units `from`… of `text` as JSON.stringify quotes them, in UTF-8, at `at` of `buffer` (which has room for
+ * 6 bytes per unit); returns the position after them. Lone surrogates are rejected as canonicalString does.
+ */
+function writeStringTail(buffer: Buffer, at: number, text: string, from: number): number {
+  const length = text.length;
+  for (let i = from; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+        buffer[at++] = c;
+      } else {
+        buffer[at++] = 0x5c;
+        const short = SHORT_ESCAPES[c];
+        if (short !== undefined) {
+          buffer[at++] = short;
+        } else {
+          // \u00xx with lower-case hex, as JSON.stringify writes the other C0 controls.
+          buffer[at++] = 0x75;
+          buffer[at++] = 0x30;
+          buffer[at++] = 0x30;
+          buffer[at++] = HEX_DIGITS[c >> 4] as number;
+          buffer[at++] = HEX_DIGITS[c & 15] as number;
+        }
+      }
+    } else if (c < 0x800) {
+      buffer[at++] = 0xc0 | (c >> 6);
+      buffer[at++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buffer[at++] = 0xe0 | (c >> 12);
+      buffer[at++] = 0x80 | ((c >> 6) & 0x3f);
+      buffer[at++] = 0x80 | (c & 0x3f);
+    } else {
+      const low = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) throw new QuintetError('CHAIN_INPUT_INVALID', 'string with a lone surrogate cannot be canonicalized');
+      const point = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+      buffer[at++] = 0xf0 | (point >> 18);
+      buffer[at++] = 0x80 | ((point >> 12) & 0x3f);
+      buffer[at++] = 0x80 | ((point >> 6) & 0x3f);
+      buffer[at++] = 0x80 | (point & 0x3f);
+      i++;
+    }
+  }
+  return at;
 }
 
 /** The keys a record may hold, in canonical order, and the layout of each member that is a record too. */
 export interface RecordLayout {
   readonly names: readonly string[];
   readonly members: readonly (RecordLayout | undefined)[];
+  /** writeRecord of this layout, compiled (compiledRecordWriter). */
+  readonly write: (writer: CanonicalJsonWriter, record: Record<string, unknown>) => void;
 }
 
 /** A RecordLayout from member names in any order (sorted here as canonicalJson sorts keys). */
 export function recordLayout(members: ReadonlyMap<string, RecordLayout | undefined>): RecordLayout {
   const names = [...members.keys()].sort();
-  return { names, members: names.map((name) => members.get(name)) };
+  const layouts = names.map((name) => members.get(name));
+  return { names, members: layouts, write: compiledRecordWriter(names, layouts) };
+}
+
+/**
+ * writeRecord for one layout as straight-line code, one block per member: `record.name` with a constant
+ * name is a property load with its own inline cache (the records come from one compiled copy, so each
+ * sees one or two shapes), where a loop over the names made one megamorphic keyed load (the largest
+ * cost of the chain step's serialization); and `"name":` is stored as constant bytes, not encoded.
+ * Same reads in the same order as the loop it replaces, so the same output and the same first error.
+ */
+function compiledRecordWriter(names: readonly string[], layouts: readonly (RecordLayout | undefined)[]): RecordLayout['write'] {
+  const nested: RecordLayout['write'][] = [];
+  const body = ['let buffer = writer.room(1);', 'let at = writer.position;', 'buffer[at] = 0x7b;', 'writer.position = at + 1;', 'let first = true;', 'let child;'];
+  for (let i = 0; i < names.length; i++) {
+    const prefix = Buffer.from(`${canonicalString(names[i] as string)}:`, 'utf8');
+    const stores = [...prefix].map((byte, offset) => `buffer[at + ${offset}] = ${byte};`).join(' ');
+    const layout = layouts[i];
+    const value =
+      layout === undefined
+        ? 'writer.write(child);'
+        : `if (child !== null && typeof child === 'object' && !Array.isArray(child)) nested${nested.push(layout.write) - 1}(writer, child); else writer.write(child);`;
+    body.push(
+      `child = record[${JSON.stringify(names[i])}];`,
+      'if (child !== undefined) {',
+      `  buffer = writer.room(${prefix.length + 1});`,
+      '  at = writer.position;',
+      '  if (first) first = false; else buffer[at++] = 0x2c;',
+      `  ${stores}`,
+      `  writer.position = at + ${prefix.length};`,
+      `  ${value}`,
+      '}',
+    );
+  }
+  body.push('buffer = writer.room(1);', 'at = writer.position;', 'buffer[at] = 0x7d;', 'writer.position = at + 1;');
+  const parameters = nested.map((_, i) => `nested${i}`);
+  const factory = new Function(...parameters, `return function writeCanonicalRecord(writer, record) {\n${body.join('\n')}\n};`) as (...writers: RecordLayout['write'][]) => RecordLayout['write'];
+  return factory(...nested);
 }
 
 /** The escapes JSON.stringify writes as a backslash and one letter: `"` `\` and \b \t \n \f \r. */
