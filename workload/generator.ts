@@ -58,7 +58,18 @@ export interface WorkloadUser {
   readonly email: string;
   readonly name: string;
   readonly ip: string;
+  /** The user's one device (Amplitude `device_id`): a device keeps its id from event to event. */
+  readonly deviceId: string;
+  /** The IAM user's unique id (CloudTrail `principalId`), fixed for the life of the IAM user as in AWS. */
+  readonly iamPrincipalId: string;
 }
+
+/** How long a generated session lasts: Amplitude's session id is its start, shared by its events. */
+const SESSION_MS = 30 * 60_000;
+/** How long an assumed-role session's temporary credentials are used (CloudTrail `accessKeyId`). */
+const ROLE_SESSION_MS = 60 * 60_000;
+/** The role every generated AssumedRole identity assumed: its unique id is the sessionIssuer's principalId. */
+const DEPLOYER_ROLE_ID = 'AROAEXAMPLEROLE';
 
 /** mulberry32: tiny, fast, deterministic. */
 function random(seed: number): () => number {
@@ -83,6 +94,11 @@ function stableUuid(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** Hex digits derived from a seed string: ids that belong to a user stay the same across its events and runs. */
+function stableHex(seed: string, length: number): string {
+  return createHash('sha256').update(seed).digest('hex').slice(0, length);
+}
+
 function hex(rand: () => number, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += Math.floor(rand() * 16).toString(16);
@@ -105,6 +121,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       email: `${first.toLowerCase()}.${last.toLowerCase()}${i}@example.com`,
       name: `${first} ${last}`,
       ip: `198.51.${Math.floor(i / 250) % 256}.${(i % 250) + 1}`,
+      deviceId: `device-${stableHex(`device-${i}`, 8)}`,
+      iamPrincipalId: `AIDA${stableHex(`iam-${i}`, 16).toUpperCase()}`,
     };
   });
   // The first user is the erasure subject; it follows and is followed, posts and likes.
@@ -236,11 +254,11 @@ function amplitudeEvent(user: WorkloadUser, time: string, rand: () => number, pi
     kind: 'amplitude',
     value: JSON.stringify({
       user_id: user.id,
-      device_id: `device-${hex(rand, 8)}`,
+      device_id: user.deviceId,
       event_type: 'Button Clicked',
       time: Date.parse(time),
       insert_id: stableUuid(`amp-${user.id}-${time}`),
-      session_id: Date.parse(time) - 60_000,
+      session_id: Date.parse(time) - (Date.parse(time) % SESSION_MS),
       ip: user.ip,
       platform: 'Web',
       app_version: '2.3.1',
@@ -285,16 +303,17 @@ function cloudTrailRecord(user: WorkloadUser, time: string, rand: () => number):
       userIdentity: assumed
         ? {
             type: 'AssumedRole',
-            principalId: `AROAEXAMPLE${hex(rand, 8).toUpperCase()}:${user.id}`,
+            // As in AWS: the role's unique id, then the session name; temporary keys last a session.
+            principalId: `${DEPLOYER_ROLE_ID}:${user.id}`,
             arn: `arn:aws:sts::123456789012:assumed-role/Deployer/${user.id}`,
             accountId: '123456789012',
-            accessKeyId: `ASIA${hex(rand, 16).toUpperCase()}`,
+            accessKeyId: `ASIA${stableHex(`${user.id}-${Math.floor(Date.parse(time) / ROLE_SESSION_MS)}`, 16).toUpperCase()}`,
             sessionContext: {
-              sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEROLE', arn: 'arn:aws:iam::123456789012:role/Deployer', accountId: '123456789012', userName: 'Deployer' },
+              sessionIssuer: { type: 'Role', principalId: DEPLOYER_ROLE_ID, arn: 'arn:aws:iam::123456789012:role/Deployer', accountId: '123456789012', userName: 'Deployer' },
               attributes: { creationDate: time, mfaAuthenticated: 'false' },
             },
           }
-        : { type: 'IAMUser', principalId: `AIDA${hex(rand, 16).toUpperCase()}`, arn: `arn:aws:iam::123456789012:user/${user.id}`, accountId: '123456789012', userName: user.id },
+        : { type: 'IAMUser', principalId: user.iamPrincipalId, arn: `arn:aws:iam::123456789012:user/${user.id}`, accountId: '123456789012', userName: user.id },
       eventTime: time.replace(/\.\d{3}Z$/, 'Z'),
       eventSource: 's3.amazonaws.com',
       eventName: 'PutObject',
