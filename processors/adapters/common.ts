@@ -446,14 +446,19 @@ const CONTEXT_PRUNE = pruneFieldOf('context');
  */
 export function scalarAttributes(...keysAndValues: unknown[]): JsonObject {
   const into: JsonObject = {};
-  for (let i = 0; i + 1 < keysAndValues.length; i += 2) {
-    const value = keysAndValues[i + 1];
-    if (typeof value === 'string' ? value !== '' : typeof value === 'number' ? Number.isFinite(value) : typeof value === 'boolean') {
-      into[keysAndValues[i] as string] = value as string | number | boolean;
-    }
-  }
+  for (let i = 0; i + 1 < keysAndValues.length; i += 2) putScalar(into, keysAndValues[i] as string, keysAndValues[i + 1]);
   return into;
 }
+
+/** scalarAttributes' rule for one pair, for hot adapters that fill the object without the argument array. */
+export function putScalar(into: JsonObject, key: string, value: unknown): void {
+  if (typeof value === 'string' ? value !== '' : typeof value === 'number' ? Number.isFinite(value) : typeof value === 'boolean') {
+    into[key] = value as string | number | boolean;
+  }
+}
+
+/** Stands in for an absent nested object of the input: reads of it give undefined, and none is allocated. */
+export const NO_FIELDS: Readonly<Obj> = Object.freeze({});
 
 /**
  * Vendors send one event or a batch of them (Segment `batch`, Amplitude `events`, CloudTrail `Records`,

@@ -19,7 +19,8 @@ import {
   namedSource,
   normalizeTimestamp,
   type Obj,
-  scalarAttributes,
+  NO_FIELDS,
+  putScalar,
   text,
   adaptOneOrBatch,
 } from './common.js';
@@ -34,7 +35,7 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
   if (!isObject(message)) return formatMismatch('segment', 'message is not an object');
   const type = message.type;
   if (typeof type !== 'string' || !SEGMENT_TYPES.has(type)) return formatMismatch('segment', 'type is not track, identify, page, screen, group or alias');
-  const ctx = isObject(message.context) ? message.context : {};
+  const ctx = isObject(message.context) ? message.context : NO_FIELDS;
 
   const named = eventName(type, message, context, at);
   if ('kind' in named) return named;
@@ -54,28 +55,28 @@ function adaptOne(message: unknown, context: AdapterContext, at: string): StepRe
   const actorType: ActorType = userId !== undefined ? 'user' : 'anonymous';
 
   const properties = jsonObject(type === 'page' || type === 'screen' ? withPageName(message) : message.properties);
-  const library = isObject(ctx.library) ? ctx.library : {};
-  const app = isObject(ctx.app) ? ctx.app : {};
-  const page = isObject(ctx.page) ? ctx.page : {};
-  const os = isObject(ctx.os) ? ctx.os : {};
-  const device = isObject(ctx.device) ? ctx.device : {};
-  const attributes = scalarAttributes(
-    'segment.type', type,
-    'library.name', library.name,
-    'library.version', library.version,
-    'app.name', app.name,
-    'app.version', app.version,
-    'os.name', os.name,
-    'os.version', os.version,
-    'device.type', device.type,
-    'page.path', page.path,
-    'page.url', page.url,
-    'page.referrer', page.referrer,
-    'locale', ctx.locale,
-    'timezone', ctx.timezone,
-    'group_id', type === 'group' ? message.groupId : ctx.groupId,
-    'previous_id', type === 'alias' ? message.previousId : undefined,
-  );
+  const library = isObject(ctx.library) ? ctx.library : NO_FIELDS;
+  const app = isObject(ctx.app) ? ctx.app : NO_FIELDS;
+  const page = isObject(ctx.page) ? ctx.page : NO_FIELDS;
+  const os = isObject(ctx.os) ? ctx.os : NO_FIELDS;
+  const device = isObject(ctx.device) ? ctx.device : NO_FIELDS;
+  // Pair by pair (scalarAttributes' rule) rather than through its argument array: this runs per event.
+  const attributes: JsonObject = {};
+  putScalar(attributes, 'segment.type', type);
+  putScalar(attributes, 'library.name', library.name);
+  putScalar(attributes, 'library.version', library.version);
+  putScalar(attributes, 'app.name', app.name);
+  putScalar(attributes, 'app.version', app.version);
+  putScalar(attributes, 'os.name', os.name);
+  putScalar(attributes, 'os.version', os.version);
+  putScalar(attributes, 'device.type', device.type);
+  putScalar(attributes, 'page.path', page.path);
+  putScalar(attributes, 'page.url', page.url);
+  putScalar(attributes, 'page.referrer', page.referrer);
+  putScalar(attributes, 'locale', ctx.locale);
+  putScalar(attributes, 'timezone', ctx.timezone);
+  putScalar(attributes, 'group_id', type === 'group' ? message.groupId : ctx.groupId);
+  putScalar(attributes, 'previous_id', type === 'alias' ? message.previousId : undefined);
 
   return ok(
     finishEvent({
