@@ -125,18 +125,40 @@ export function isCanonicalTimestamp(value: string): boolean {
   return day <= monthDays && digitsAt(value, 11, 13) < 24 && digitsAt(value, 14, 16) < 60 && digitsAt(value, 17, 19) < 60;
 }
 
-/** TIMESTAMP_PATTERN and isCanonicalTimestamp in one pass over the characters. */
+/**
+ * TIMESTAMP_PATTERN and isCanonicalTimestamp in one pass over the characters, written out position by
+ * position (it runs twice per event): the separators first, then each field's digits as its value.
+ */
 export function isCanonicalTimestampText(value: string): boolean {
-  if (value.length !== 24) return false;
-  for (let i = 0; i < 24; i++) {
-    const c = value.charCodeAt(i);
-    const expected = TIMESTAMP_SHAPE.charCodeAt(i);
-    // `9` in the shape stands for any ASCII digit.
-    if (expected === 57 ? c < 48 || c > 57 : c !== expected) return false;
+  if (
+    value.length !== 24 ||
+    value.charCodeAt(4) !== 45 /* - */ ||
+    value.charCodeAt(7) !== 45 ||
+    value.charCodeAt(10) !== 84 /* T */ ||
+    value.charCodeAt(13) !== 58 /* : */ ||
+    value.charCodeAt(16) !== 58 ||
+    value.charCodeAt(19) !== 46 /* . */ ||
+    value.charCodeAt(23) !== 90 /* Z */
+  ) {
+    return false;
   }
-  return isCanonicalTimestamp(value);
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  // A field with a non-digit is NaN or out of range; NaN fails every comparison below, as a non-digit must.
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1)) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= monthDays && twoDigits(value, 11) < 24 && twoDigits(value, 14) < 60 && twoDigits(value, 17) < 60 && twoDigits(value, 20) * 10 + digit(value, 22) >= 0;
 }
-const TIMESTAMP_SHAPE = '9999-99-99T99:99:99.999Z';
+
+/** The ASCII digit at `at` as 0-9, else NaN. */
+function digit(value: string, at: number): number {
+  const d = value.charCodeAt(at) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+const twoDigits = (value: string, at: number): number => digit(value, at) * 10 + digit(value, at + 1);
 
 /**
  * The precompiled validator, built on first use and shared. Identical to canonicalEventJsonSchema()

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { deadLetter, ok, type DeadLetter, type StepResult } from '../../core/result.js';
 import { CANONICAL_SPEC_VERSION, type ActionType, type CanonicalEvent, type JsonObject } from '../../schemas/canonical-event.js';
 import { CANONICAL_EVENT_FIELDS, type RecordField } from '../../schemas/canonical-fields.js';
-import { isCanonicalTimestamp } from '../../schemas/json-schema.js';
+import { isCanonicalTimestampText } from '../../schemas/json-schema.js';
 import { vendorNameToTaxonomy } from '../../schemas/taxonomy.js';
 import { TranslationReason, TranslationStage } from '../validation/reasons.js';
 import { nameBasedUuid } from './name-based-uuid.js';
@@ -134,7 +134,9 @@ export function isoFromMs(ms: number): string | undefined {
  * rounded), a zone offset is applied, and a text without a zone is read as UTC (documented).
  */
 export function isoFromText(value: string): string | undefined {
-  if (ISO_MS_UTC.test(value)) return isCanonicalTimestamp(value) ? value : undefined;
+  // The usual form already (one pass, no regex); the same shape with an impossible date is rejected.
+  if (isCanonicalTimestampText(value)) return value;
+  if (ISO_MS_UTC.test(value)) return undefined;
   const m = ISO.exec(value.trim());
   if (m === null) return undefined;
   const year = Number(m[1]);
