@@ -39,12 +39,36 @@ export interface SubjectHandle {
   readonly dataKey: Buffer;
 }
 
-interface CachedSubject {
-  readonly handle: SubjectHandle;
-  /** Field ids already stored, so repeated values (the same IP all day) are not rewritten. */
-  readonly stored: Set<string>;
-  /** Field id of each `path 0x00 value` seen, so repeated values cost no HMAC (bounded like `stored`). */
-  readonly ids: Map<string, string>;
+/** A protected value this vault has seen for a subject: its field id and the token that replaces it. */
+interface KnownValue {
+  readonly id: string;
+  readonly token: string;
+}
+
+/**
+ * A subject in the cache, and the handle `resolveMany` gives out for it: `protect` finds what it
+ * remembers about the subject's values on the handle itself, without building a cache key, a
+ * `path 0x00 value` string or a token for a value it has seen (most values repeat: the same user agent
+ * all day). What it remembers belongs to this pseudonym and data key, so a handle outliving its cache
+ * entry (expired, or erased meanwhile) still gives the right ids; its writes after an erasure are
+ * discarded by the store, as anyone's are.
+ */
+class CachedSubject implements SubjectHandle {
+  readonly pseudonym: string;
+  readonly dataKey: Buffer;
+  /** The cache key (kind and identifier, memory only): to drop the entry if the record vanished. */
+  readonly key: string;
+  /** Field ids already stored, so repeated values are not rewritten. */
+  readonly stored = new Set<string>();
+  /** path → value → field id and token, at most `storedFieldsPerSubject` values in all. */
+  readonly known = new Map<string, Map<string, KnownValue>>();
+  knownCount = 0;
+
+  constructor(key: string, pseudonym: string, dataKey: Buffer) {
+    this.key = key;
+    this.pseudonym = pseudonym;
+    this.dataKey = dataKey;
+  }
 }
 
 export interface PiiVaultOptions {
@@ -93,8 +117,8 @@ export class PiiVault {
   readonly #storedPerSubject: number;
   /** Pending encrypted writes: pseudonym → field id → ciphertext. */
   #pending = new Map<string, Record<string, string>>();
-  /** Subject key of each pending pseudonym, to invalidate the cache if the record vanished. */
-  #pendingSubjects = new Map<string, string>();
+  /** The cached subject (or the cache key) of each pending pseudonym: marked stored after the write, dropped if the record vanished. */
+  #pendingSubjects = new Map<string, CachedSubject | string>();
   /** Flushes in flight: a flush also waits for them, so that concurrent tasks sharing the vault never see a value as stored before it is. */
   #inflight = new Set<Promise<unknown>>();
   #hits = 0;
@@ -124,15 +148,21 @@ export class PiiVault {
    * pipelined store round trip in total. Result keyed by `subjectKey(subject)`.
    */
   async resolveMany(subjects: readonly SubjectRef[]): Promise<Map<string, SubjectHandle>> {
+    return this.#resolveKeyed(subjects, subjects.map(subjectKey));
+  }
+
+  /** resolveMany with each subject's key already made (`keys[i]` is `subjectKey(subjects[i])`). */
+  async #resolveKeyed(subjects: readonly SubjectRef[], keys: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const resolved = new Map<string, SubjectHandle>();
     const missing = new Map<string, SubjectRef>();
-    for (const subject of subjects) {
-      const key = subjectKey(subject);
+    for (let i = 0; i < subjects.length; i++) {
+      const subject = subjects[i] as SubjectRef;
+      const key = keys[i] as string;
       if (resolved.has(key) || missing.has(key)) continue;
       const cached = this.#cache.get(key);
       if (cached !== undefined) {
         this.#hits += 1;
-        resolved.set(key, cached.handle);
+        resolved.set(key, cached);
       } else {
         this.#misses += 1;
         missing.set(key, subject);
@@ -150,8 +180,8 @@ export class PiiVault {
     found.forEach((entry, i) => {
       const [key, subject] = pending[i] as [string, SubjectRef];
       if (entry !== undefined) {
-        const handle: SubjectHandle = { pseudonym: entry.pseudonym, dataKey: unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym) };
-        this.#cache.set(key, { handle, stored: new Set(), ids: new Map() });
+        const handle = new CachedSubject(key, entry.pseudonym, unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym));
+        this.#cache.set(key, handle);
         resolved.set(key, handle);
         return;
       }
@@ -175,14 +205,21 @@ export class PiiVault {
       const candidate = candidates[i] as (typeof candidates)[number];
       const won = entry.pseudonym === candidate.claim.pseudonym;
       if (won) this.#created += 1;
-      const handle: SubjectHandle = {
-        pseudonym: entry.pseudonym,
-        dataKey: won ? candidate.dataKey : unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym),
-      };
-      this.#cache.set(candidate.key, { handle, stored: new Set(), ids: new Map() });
+      const handle = new CachedSubject(candidate.key, entry.pseudonym, won ? candidate.dataKey : unwrapDataKey(this.#ring, entry.wrappedKey, entry.pseudonym));
+      this.#cache.set(candidate.key, handle);
       resolved.set(candidate.key, handle);
     });
     return resolved;
+  }
+
+  /** resolveMany, as an array aligned with `subjects` (repeated subjects share a handle). */
+  async resolveEach(subjects: readonly SubjectRef[]): Promise<SubjectHandle[]> {
+    const keys: string[] = [];
+    for (let i = 0; i < subjects.length; i++) keys.push(subjectKey(subjects[i] as SubjectRef));
+    const resolved = await this.#resolveKeyed(subjects, keys);
+    const out: SubjectHandle[] = [];
+    for (let i = 0; i < keys.length; i++) out.push(resolved.get(keys[i] as string) as SubjectHandle);
+    return out;
   }
 
   async resolve(subject: SubjectRef): Promise<SubjectHandle> {
@@ -201,30 +238,42 @@ export class PiiVault {
    * before the event carrying the token is committed.
    */
   protect(subject: SubjectRef, handle: SubjectHandle, path: string, value: string): string {
-    const key = subjectKey(subject);
-    // resolveMany just refreshed this entry; peeking avoids an LRU move per value.
-    const peeked = this.#cache.peek(key);
-    const cached = peeked !== undefined && peeked.handle.pseudonym === handle.pseudonym ? peeked : undefined;
-    const pathAndValue = `${path}\u0000${value}`;
-    let id = cached?.ids.get(pathAndValue);
-    if (id === undefined) {
-      id = fieldIdOf(handle.dataKey, pathAndValue);
-      if (cached !== undefined && cached.ids.size < this.#storedPerSubject) cached.ids.set(pathAndValue, id);
-    }
-    if (cached !== undefined && cached.stored.has(id)) {
-      this.#fieldWritesSkipped += 1;
+    if (!(handle instanceof CachedSubject)) {
+      // A handle made elsewhere: nothing remembered, the value is queued unless already pending.
+      const id = fieldIdOf(handle.dataKey, `${path}\u0000${value}`);
+      this.#queue(handle, subjectKey(subject), id, path, value);
       return piiToken(handle.pseudonym, id);
     }
+    let values = handle.known.get(path);
+    let known = values?.get(value);
+    if (known === undefined) {
+      const id = fieldIdOf(handle.dataKey, `${path}\u0000${value}`);
+      known = { id, token: piiToken(handle.pseudonym, id) };
+      if (handle.knownCount < this.#storedPerSubject) {
+        if (values === undefined) handle.known.set(path, (values = new Map()));
+        values.set(value, known);
+        handle.knownCount += 1;
+      }
+    }
+    if (handle.stored.has(known.id)) {
+      this.#fieldWritesSkipped += 1;
+      return known.token;
+    }
+    this.#queue(handle, handle, known.id, path, value);
+    return known.token;
+  }
+
+  /** Encrypts a value into the pending writes of its subject, once per field id. */
+  #queue(handle: SubjectHandle, owner: CachedSubject | string, id: string, path: string, value: string): void {
     let fields = this.#pending.get(handle.pseudonym);
     if (fields === undefined) {
       // Without a prototype the object starts as a dictionary: every field id is a new random key, and
       // adding one to a `{}` built a new hidden class each time (~1.4 µs per value, measured).
       fields = Object.create(null) as Record<string, string>;
       this.#pending.set(handle.pseudonym, fields);
-      this.#pendingSubjects.set(handle.pseudonym, key);
+      this.#pendingSubjects.set(handle.pseudonym, owner);
     }
     if (fields[id] === undefined) fields[id] = encryptValue(handle.dataKey, JSON.stringify([path, value]), handle.pseudonym, id);
-    return piiToken(handle.pseudonym, id);
   }
 
   /**
@@ -258,18 +307,18 @@ export class PiiVault {
     let discarded = 0;
     stored.forEach((ok, i) => {
       const write = writes[i] as (typeof writes)[number];
-      const key = subjects.get(write.pseudonym) as string;
+      const owner = subjects.get(write.pseudonym) as CachedSubject | string;
       const count = Object.keys(write.fields).length;
       if (!ok) {
         discarded += count;
-        this.#cache.delete(key);
+        // Only if the entry is still the subject that vanished (not a new pseudonym cached meanwhile).
+        const key = typeof owner === 'string' ? owner : owner.key;
+        if (typeof owner === 'string' || this.#cache.peek(key) === owner) this.#cache.delete(key);
         return;
       }
       written += count;
-      const cached = this.#cache.get(key);
-      if (cached !== undefined && cached.handle.pseudonym === write.pseudonym) {
-        for (const id of Object.keys(write.fields)) if (cached.stored.size < this.#storedPerSubject) cached.stored.add(id);
-      }
+      if (typeof owner === 'string') return;
+      for (const id of Object.keys(write.fields)) if (owner.stored.size < this.#storedPerSubject) owner.stored.add(id);
     });
     this.#fieldsWritten += written;
     return { written, discarded };

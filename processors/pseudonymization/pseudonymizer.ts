@@ -12,7 +12,7 @@ import type { CanonicalEvent, JsonValue } from '../../schemas/canonical-event.js
 import { ok, type StepResult } from '../../core/result.js';
 import { type PiiVault, type SubjectHandle } from './pii-vault.js';
 import { DEFAULT_PII_POLICY, keyAction, looksLikeEmail, truncateIp, type PiiAction, type PiiPolicy, type SubjectReference } from './pii-policy.js';
-import { subjectKey, type SubjectRef } from './vault-crypto.js';
+import type { SubjectRef } from './vault-crypto.js';
 
 export const PSEUDONYMIZE_STAGE = 'pseudonymize';
 
@@ -39,42 +39,45 @@ function cloneJson<T>(value: T): T {
 
 const isObject = (value: unknown): value is Obj => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Dotted paths come from the policy (a handful): split each once. */
-const splitPaths = new Map<string, readonly string[]>();
-function partsOf(path: string): readonly string[] {
-  let parts = splitPaths.get(path);
-  if (parts === undefined) {
-    parts = path.split('.');
-    if (splitPaths.size < 10_000) splitPaths.set(path, parts);
-  }
-  return parts;
+/** A policy path split once, when the Pseudonymizer is made: no lookup of its parts per event. */
+interface CompiledPath {
+  readonly path: string;
+  /** Every key but the last: the way to the parent. */
+  readonly parentKeys: readonly string[];
+  readonly last: string;
+  /** Under `entity.details`: a value filed under a user entity when there is one (see #entityOwns). */
+  readonly entityPath: boolean;
 }
 
-function getPath(root: unknown, path: string): unknown {
-  const parts = partsOf(path);
-  let node = root;
-  for (let i = 0; i < parts.length; i++) {
-    if (!isObject(node)) return undefined;
-    node = node[parts[i] as string];
-  }
-  return node;
+function compilePath(path: string): CompiledPath {
+  const parts = path.split('.');
+  return { path, parentKeys: parts.slice(0, -1), last: parts[parts.length - 1] as string, entityPath: path.startsWith('entity.details') };
 }
 
-/** Parent object of a dotted path, creating nothing (no [parent, key] pair: this runs for several paths per event). */
-function parentOf(root: unknown, path: string): Obj | undefined {
-  const parts = partsOf(path);
+function parentAt(root: unknown, path: CompiledPath): Obj | undefined {
   let parent = root;
-  for (let i = 0; i < parts.length - 1; i++) {
+  const keys = path.parentKeys;
+  for (let i = 0; i < keys.length; i++) {
     if (!isObject(parent)) return undefined;
-    parent = parent[parts[i] as string];
+    parent = parent[keys[i] as string];
   }
   return isObject(parent) ? parent : undefined;
 }
 
-/** The last key of a dotted path. */
-function lastKeyOf(path: string): string {
-  const parts = partsOf(path);
-  return parts[parts.length - 1] as string;
+function valueAt(root: unknown, path: CompiledPath): unknown {
+  const parent = parentAt(root, path);
+  return parent === undefined ? undefined : parent[path.last];
+}
+
+interface CompiledReference {
+  readonly kind: SubjectReference['kind'];
+  readonly at: CompiledPath;
+  readonly pseudonymAt: CompiledPath;
+}
+
+interface CompiledFieldAction {
+  readonly at: CompiledPath;
+  readonly action: PiiAction;
 }
 
 const subjectOfActor = (event: CanonicalEvent): SubjectRef | undefined => {
@@ -102,7 +105,9 @@ function pseudonymousActor(actor: CanonicalEvent['actor'], pseudonym: string): C
 export class Pseudonymizer {
   readonly #vault: PiiVault;
   readonly #policy: PiiPolicy;
-  readonly #fieldActions: readonly (readonly [string, PiiAction])[];
+  readonly #fieldActions: readonly CompiledFieldAction[];
+  readonly #references: readonly CompiledReference[];
+  readonly #freeFormRoots: readonly CompiledPath[];
   readonly #inPlace: boolean;
   readonly #fieldPathPrefixes: ReadonlySet<string>;
   readonly #keyActions = new Map<string, Map<string, PiiAction | typeof NO_KEY_ACTION>>();
@@ -113,7 +118,9 @@ export class Pseudonymizer {
   constructor(vault: PiiVault, policy: PiiPolicy = DEFAULT_PII_POLICY, options: { readonly inPlace?: boolean } = {}) {
     this.#vault = vault;
     this.#policy = policy;
-    this.#fieldActions = Object.entries(policy.fields);
+    this.#fieldActions = Object.entries(policy.fields).map(([path, action]) => ({ at: compilePath(path), action }));
+    this.#references = policy.subjectReferences.map((reference) => ({ kind: reference.kind, at: compilePath(reference.path), pseudonymAt: compilePath(reference.pseudonymPath) }));
+    this.#freeFormRoots = policy.freeFormRoots.map(compilePath);
     this.#inPlace = options.inPlace ?? false;
     this.#fieldPathPrefixes = fieldPathPrefixes(policy.fields);
   }
@@ -131,8 +138,10 @@ export class Pseudonymizer {
     if (typeof entityId === 'string' && entityId !== '' && this.#policy.userEntityTypes.includes(event.entity?.type ?? '')) {
       subjects.push({ kind: 'user', id: entityId });
     }
-    for (const reference of this.#policy.subjectReferences) {
-      const value = getPath(event, reference.path);
+    const references = this.#references;
+    for (let i = 0; i < references.length; i++) {
+      const reference = references[i] as CompiledReference;
+      const value = valueAt(event, reference.at);
       if (typeof value === 'string' && value !== '') subjects.push({ kind: reference.kind, id: value });
     }
     return subjects;
@@ -141,9 +150,16 @@ export class Pseudonymizer {
   /** Pseudonymizes a batch: one vault lookup round trip and one write round trip in total. */
   async pseudonymizeBatch(events: readonly CanonicalEvent[]): Promise<StepResult<CanonicalEvent>[]> {
     const subjects: SubjectRef[] = [];
-    for (let i = 0; i < events.length; i++) this.#collectSubjects(events[i] as CanonicalEvent, subjects);
-    const handles = await this.#vault.resolveMany(subjects);
-    const results = events.map((event) => this.#apply(event, handles));
+    // Where each event's subjects start: #apply meets them in the order they were collected, so it
+    // takes its handles by position (no key string built and looked up per subject per event).
+    const starts: number[] = [];
+    for (let i = 0; i < events.length; i++) {
+      starts.push(subjects.length);
+      this.#collectSubjects(events[i] as CanonicalEvent, subjects);
+    }
+    const handles = await this.#vault.resolveEach(subjects);
+    const results: StepResult<CanonicalEvent>[] = [];
+    for (let i = 0; i < events.length; i++) results.push(this.#apply(events[i] as CanonicalEvent, subjects, handles, starts[i] as number));
     await this.#vault.flush();
     return results;
   }
@@ -152,55 +168,74 @@ export class Pseudonymizer {
     return (await this.pseudonymizeBatch([event]))[0] as StepResult<CanonicalEvent>;
   }
 
-  #apply(input: CanonicalEvent, handles: ReadonlyMap<string, SubjectHandle>): StepResult<CanonicalEvent> {
-    const references = this.#policy.subjectReferences;
+  /**
+   * `subjects` and `handles` are the batch's, aligned; this event's start at `start`, in the order
+   * #collectSubjects found them in the same (unchanged) event: actor, user entity, references.
+   */
+  #apply(input: CanonicalEvent, subjects: readonly SubjectRef[], handles: readonly SubjectHandle[], start: number): StepResult<CanonicalEvent> {
+    let next = start;
+    const references = this.#references;
     // Read before any change: in place, the references are removed from `input` itself below.
     const referenced: unknown[] = [];
-    for (let i = 0; i < references.length; i++) referenced.push(getPath(input, (references[i] as SubjectReference).path));
+    for (let i = 0; i < references.length; i++) referenced.push(valueAt(input, (references[i] as CompiledReference).at));
     const event = this.#inPlace ? input : cloneJson(input);
     const scope: EventScope = { actorSubject: undefined, actorHandle: undefined, entitySubject: undefined, entityHandle: undefined };
 
-    const actorSubject = subjectOfActor(event);
-    if (actorSubject !== undefined) {
-      const actorHandle = handles.get(subjectKey(actorSubject)) as SubjectHandle;
-      scope.actorSubject = actorSubject;
+    if (subjectOfActor(event) !== undefined) {
+      const actorHandle = handles[next] as SubjectHandle;
+      scope.actorSubject = subjects[next];
       scope.actorHandle = actorHandle;
+      next += 1;
       event.actor = pseudonymousActor(event.actor, actorHandle.pseudonym);
     }
 
     const entity = event.entity;
     if (entity !== undefined && typeof entity.id === 'string' && entity.id !== '' && this.#policy.userEntityTypes.includes(entity.type ?? '')) {
-      const entitySubject: SubjectRef = { kind: 'user', id: entity.id };
-      const entityHandle = handles.get(subjectKey(entitySubject)) as SubjectHandle;
-      scope.entitySubject = entitySubject;
+      const entityHandle = handles[next] as SubjectHandle;
+      scope.entitySubject = subjects[next];
       scope.entityHandle = entityHandle;
+      next += 1;
       entity.id = entityHandle.pseudonym;
     }
 
-    for (const reference of references) {
-      const parent = parentOf(event, reference.path);
-      const key = lastKeyOf(reference.path);
+    // The handle of each reference read above, by the same rule #collectSubjects used.
+    const referenceHandles: (SubjectHandle | undefined)[] = [];
+    for (let i = 0; i < references.length; i++) {
+      const value = referenced[i];
+      referenceHandles.push(typeof value === 'string' && value !== '' ? handles[next++] : undefined);
+    }
+
+    for (let i = 0; i < references.length; i++) {
+      const reference = references[i] as CompiledReference;
+      const parent = parentAt(event, reference.at);
+      const key = reference.at.last;
       const value = parent?.[key];
       if (parent === undefined || typeof value !== 'string' || value === '') continue;
       delete parent[key];
-      const target = parentOf(event, reference.pseudonymPath);
-      if (target !== undefined) target[lastKeyOf(reference.pseudonymPath)] = (handles.get(subjectKey({ kind: reference.kind, id: value })) as SubjectHandle).pseudonym;
+      // Only a policy whose references overlap could have changed the value since it was read: the raw
+      // identifier is dropped then, never kept without its pseudonym.
+      const handle = value === referenced[i] ? referenceHandles[i] : undefined;
+      const target = parentAt(event, reference.pseudonymAt);
+      if (target !== undefined && handle !== undefined) target[reference.pseudonymAt.last] = handle.pseudonym;
     }
 
     // Exact paths first.
-    for (const [path, action] of this.#fieldActions) {
-      const parent = parentOf(event, path);
-      const key = lastKeyOf(path);
-      if (parent === undefined || parent[key] === undefined) continue;
-      const next = this.#transform(scope, path, parent[key] as JsonValue, action);
-      if (next === undefined) delete parent[key];
-      else parent[key] = next;
+    const fieldActions = this.#fieldActions;
+    for (let i = 0; i < fieldActions.length; i++) {
+      const { at, action } = fieldActions[i] as CompiledFieldAction;
+      const parent = parentAt(event, at);
+      if (parent === undefined || parent[at.last] === undefined) continue;
+      const next = this.#transform(scope, at.path, at.entityPath, parent[at.last] as JsonValue, action);
+      if (next === undefined) delete parent[at.last];
+      else parent[at.last] = next;
     }
 
     // Then free-form objects, by key name and by value shape.
-    for (const root of this.#policy.freeFormRoots) {
-      const node = getPath(event, root);
-      if (isObject(node)) this.#walk(scope, root, node, root);
+    const roots = this.#freeFormRoots;
+    for (let i = 0; i < roots.length; i++) {
+      const root = roots[i] as CompiledPath;
+      const node = valueAt(event, root);
+      if (isObject(node)) this.#walk(scope, root.path, root.entityPath, node, root.path);
     }
 
     // Last line of defence: a subject's raw identifier may be copied elsewhere in the event by its
@@ -213,8 +248,8 @@ export class Pseudonymizer {
     for (let i = 0; i < references.length; i++) {
       const value = referenced[i];
       if (typeof value !== 'string' || value === '') continue;
-      const subject: SubjectRef = { kind: (references[i] as SubjectReference).kind, id: value };
-      replacements.remember(subject, handles.get(subjectKey(subject)));
+      const subject: SubjectRef = { kind: (references[i] as CompiledReference).kind, id: value };
+      replacements.remember(subject, referenceHandles[i]);
     }
     if (replacements.count > 0) {
       scrubIdentifiers(event as unknown as Obj, replacements);
@@ -225,13 +260,14 @@ export class Pseudonymizer {
 
   /**
    * PII values are filed under the person they describe: a user entity's details under that user,
-   * everything else under the actor. Whether the entity owns `path` (else the actor, if resolved).
+   * everything else under the actor. Whether the entity owns a value at an `entity.details` path or
+   * not (`entityPath`: known per policy path and per free-form root, not tested per value).
    */
-  #entityOwns(scope: EventScope, path: string): boolean {
-    return scope.entitySubject !== undefined && scope.entityHandle !== undefined && path.startsWith('entity.details');
+  #entityOwns(scope: EventScope, entityPath: boolean): boolean {
+    return entityPath && scope.entitySubject !== undefined && scope.entityHandle !== undefined;
   }
 
-  #transform(scope: EventScope, path: string, value: JsonValue, action: PiiAction): JsonValue | undefined {
+  #transform(scope: EventScope, path: string, entityPath: boolean, value: JsonValue, action: PiiAction): JsonValue | undefined {
     switch (action) {
       case 'keep':
         return value;
@@ -249,7 +285,7 @@ export class Pseudonymizer {
       }
       case 'pseudonymize': {
         // The owner's subject and handle read separately: no [subject, handle] pair per protected value.
-        const byEntity = this.#entityOwns(scope, path);
+        const byEntity = this.#entityOwns(scope, entityPath);
         const subject = byEntity ? scope.entitySubject : scope.actorSubject;
         const handle = byEntity ? scope.entityHandle : scope.actorHandle;
         if (subject === undefined || handle === undefined) {
@@ -274,7 +310,7 @@ export class Pseudonymizer {
     return action;
   }
 
-  #walk(scope: EventScope, root: string, node: Obj, path: string): void {
+  #walk(scope: EventScope, root: string, entityPath: boolean, node: Obj, path: string): void {
     // Only paths that lead to an exact policy path need the joined child path before they recurse or transform.
     const mayHoldFieldPaths = this.#fieldPathPrefixes.has(path);
     for (const key of Object.keys(node)) {
@@ -283,14 +319,14 @@ export class Pseudonymizer {
       if (mayHoldFieldPaths && this.#policy.fields[`${path}.${key}`] !== undefined) continue;
       const action = this.#keyAction(root, key);
       if (action !== undefined && action !== 'keep' && value !== null && typeof value !== 'boolean') {
-        const next = this.#transform(scope, `${path}.${key}`, value, action);
+        const next = this.#transform(scope, `${path}.${key}`, entityPath, value, action);
         if (next === undefined) delete node[key];
         else node[key] = next;
       } else if (action === undefined) {
         if (isObject(value)) {
-          this.#walk(scope, root, value, `${path}.${key}`);
+          this.#walk(scope, root, entityPath, value, `${path}.${key}`);
         } else if (Array.isArray(value) || (typeof value === 'string' && looksLikeEmail(value))) {
-          const next = this.#walkValue(scope, root, value, `${path}.${key}`);
+          const next = this.#walkValue(scope, root, entityPath, value, `${path}.${key}`);
           if (next === undefined) delete node[key];
           else node[key] = next;
         }
@@ -298,20 +334,20 @@ export class Pseudonymizer {
     }
   }
 
-  #walkValue(scope: EventScope, root: string, value: JsonValue, path: string): JsonValue | undefined {
+  #walkValue(scope: EventScope, root: string, entityPath: boolean, value: JsonValue, path: string): JsonValue | undefined {
     if (isObject(value)) {
-      this.#walk(scope, root, value, path);
+      this.#walk(scope, root, entityPath, value, path);
       return value;
     }
     if (Array.isArray(value)) {
       const out: JsonValue[] = [];
       for (const item of value) {
-        const next = this.#walkValue(scope, root, item, path);
+        const next = this.#walkValue(scope, root, entityPath, item, path);
         if (next !== undefined) out.push(next);
       }
       return out;
     }
-    if (typeof value === 'string' && looksLikeEmail(value)) return this.#transform(scope, path, value, this.#policy.emailValueAction);
+    if (typeof value === 'string' && looksLikeEmail(value)) return this.#transform(scope, path, entityPath, value, this.#policy.emailValueAction);
     return value;
   }
 }
