@@ -125,6 +125,9 @@ export function isCanonicalTimestamp(value: string): boolean {
   return day <= monthDays && digitsAt(value, 11, 13) < 24 && digitsAt(value, 14, 16) < 60 && digitsAt(value, 17, 19) < 60;
 }
 
+/** Stands for a non-digit: larger than any field value, and small integers throughout (no doubles). */
+const NOT_A_DIGIT = 10_000;
+
 /**
  * TIMESTAMP_PATTERN and isCanonicalTimestamp in one pass over the characters, written out position by
  * position (it runs twice per event): the separators first, then each field's digits as its value.
@@ -142,23 +145,25 @@ export function isCanonicalTimestampText(value: string): boolean {
   ) {
     return false;
   }
+  // A field with a non-digit comes out at NOT_A_DIGIT or more, beyond every upper bound checked below.
   const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
   const month = twoDigits(value, 5);
   const day = twoDigits(value, 8);
-  // A field with a non-digit is NaN or out of range; NaN fails every comparison below, as a non-digit must.
-  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1)) return false;
+  if (year < 1000 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return day <= monthDays && twoDigits(value, 11) < 24 && twoDigits(value, 14) < 60 && twoDigits(value, 17) < 60 && twoDigits(value, 20) * 10 + digit(value, 22) >= 0;
+  return day <= monthDays && twoDigits(value, 11) < 24 && twoDigits(value, 14) < 60 && twoDigits(value, 17) < 60 && twoDigits(value, 20) * 10 + digit(value, 22) <= 999;
 }
 
-/** The ASCII digit at `at` as 0-9, else NaN. */
+/** The ASCII digit at `at` as 0-9, else NOT_A_DIGIT. */
 function digit(value: string, at: number): number {
   const d = value.charCodeAt(at) - 48;
-  return d >= 0 && d <= 9 ? d : Number.NaN;
+  return d >= 0 && d <= 9 ? d : NOT_A_DIGIT;
 }
 
-const twoDigits = (value: string, at: number): number => digit(value, at) * 10 + digit(value, at + 1);
+function twoDigits(value: string, at: number): number {
+  return digit(value, at) * 10 + digit(value, at + 1);
+}
 
 /**
  * The precompiled validator, built on first use and shared. Identical to canonicalEventJsonSchema()
