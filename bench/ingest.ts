@@ -14,6 +14,8 @@
  *   deployed (`ingest.driver.canonical_input.*`), ÷ the floor, per CPU second;
  *   `ingest.driver.segment.ratio_to_floor`: the same on the Segment records. All driver and floor passes
  *   are interleaved round by round, so the ratios are side by side.
+ * - `ingest.steps.*.cpu_us_per_event`: where the driver's CPU goes on the generator's mix, step by step
+ *   (translate, pseudonymize, chain, avro, and the rest), in bench/ingest-steps.ts.
  * - `vault.resolve_many.redis.events_per_s`: PiiVault.resolveMany against real Redis, batches of 500
  *   events whose subjects follow a skewed (Zipf-like, s≈1) distribution over 50 000 users, with the
  *   default-sized LRU cache (100 000) — the steady state of an ingest task. `vault.cache.hit_rate` is its
@@ -45,6 +47,7 @@ import { connectSchemaRegistry } from '../connectors/schema-registry/index.js';
 import type { CanonicalEnvelope } from '../schemas/avro.js';
 import { ratioFigure, summarize, type BenchOptions, type BenchSuite, type Figure } from './figures.js';
 import { canonicalSocialValues, floorTools, runFloor, timed, type LoopRun } from './ingest-floor.js';
+import { stepFigures } from './ingest-steps.js';
 
 const BATCH = 500;
 const masterKeys = (): MasterKeyRing => new MasterKeyRing('m1', new Map([['m1', randomBytes(32)]]));
@@ -83,8 +86,13 @@ export const segmentTrack = (user: number, i: number): string =>
     properties: { title: 'Intro', course_id: `c-${i % 100}` },
   });
 
-/** One timed driver pass over `values` (a fresh topology, vault and chain); `serde`: the canonical value serde, default the JSON envelope. */
-async function driverRun(values: readonly string[], canonicalTopic: string, serde?: Serde<CanonicalEnvelope>): Promise<LoopRun> {
+/**
+ * One timed driver pass over `values` (a fresh topology, vault and chain); `serde`: the canonical value
+ * serde, default the JSON envelope. Every record must become exactly one canonical event, unless
+ * `mixed` (the generator's mix: some records are dead letters, some hold several events); `events` is
+ * the count of canonical events written.
+ */
+async function driverRun(values: readonly string[], canonicalTopic: string, serde?: Serde<CanonicalEnvelope>, mixed = false): Promise<LoopRun & { events: number }> {
   const keys = masterKeys();
   const topology = buildIngestTopology({
     topics: { raw: 'raw', canonical: canonicalTopic, deadLetter: 'dlq', erasureRequests: 'erasure', checkpoints: 'checkpoints' },
@@ -103,9 +111,12 @@ async function driverRun(values: readonly string[], canonicalTopic: string, serd
     for (const batch of batches) await input.pipeRecordListAsync(batch);
   });
   const produced = driver.readRawRecords(canonicalTopic).length;
-  if (produced !== values.length) throw new Error(`driver produced ${produced} canonical records for ${values.length} inputs`);
+  const deadLetters = driver.readRawRecords('dlq').length;
+  if (mixed ? produced + deadLetters < values.length || deadLetters > values.length * 0.05 : produced !== values.length) {
+    throw new Error(`driver produced ${produced} canonical records and ${deadLetters} dead letters for ${values.length} inputs`);
+  }
   await driver.close();
-  return run;
+  return { ...run, events: produced };
 }
 
 const perEventMicros = (eventsPerSecond: number): string => (1e6 / eventsPerSecond).toFixed(1);
@@ -139,6 +150,7 @@ export async function driverFigures(options: BenchOptions): Promise<Figure[]> {
       return bytes;
     };
     const tools = floorTools(chainKeys, encode);
+    const steps = await stepFigures(options, encode, (values) => driverRun(values, avroTopic, avro, true));
     const loops: Record<string, () => Promise<LoopRun>> = {
       segmentJson: () => driverRun(segment, 'canonical'),
       segmentAvro: () => driverRun(segment, avroTopic, avro),
@@ -165,6 +177,7 @@ export async function driverFigures(options: BenchOptions): Promise<Figure[]> {
     const ratioNotes = (driver: string, floor: string, what: string): string =>
       `${what}; per event ${perEventMicros(median(cpu(driver)))} vs ${perEventMicros(median(cpu(floor)))} µs of CPU, wall-clock ratio ${(median(wall(driver)) / median(wall(floor))).toFixed(2)}; ${setting}`;
     return [
+      ...steps,
       summarize('ingest.driver.events_per_s', 'events/s', wall('segmentJson'), { notes: `Segment track → canonical, in-memory vault, JSON envelope, 1 partition, batches of ${BATCH}; ${setting}` }),
       // Per CPU second of this process: what one core does, much less sensitive to other load on the machine.
       summarize('ingest.driver.events_per_cpu_s', 'events/s', cpu('segmentJson'), { notes: 'the same runs, events per second of process CPU time (user + system)' }),
