@@ -134,7 +134,7 @@ function walkStructure(root: unknown, limits: EventLimits, depthCap: number): St
       } else {
         let count = 0;
         for (const key in value) {
-          if (!Object.hasOwn(value, key)) continue;
+          if (!hasOwnProperty.call(value, key)) continue;
           count++;
           if (key === '__proto__') {
             result = deadLetter(TranslationStage.limits, TranslationReason.KEY_FORBIDDEN, 'a "__proto__" key is not accepted');
@@ -165,6 +165,13 @@ function walkStructure(root: unknown, limits: EventLimits, depthCap: number): St
   walkHighWater = Math.max(highWater, top);
   return result ?? ok(deepest);
 }
+
+/**
+ * Object.prototype.hasOwnProperty, called on the for-in object with the for-in key: V8 then answers from
+ * the enumeration cache without a lookup, which it does not do for Object.hasOwn (5× the cost of the
+ * key loop on parsed events). Same answer for an object and a string key.
+ */
+const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 const walkValues: unknown[] = [];
 const walkDepths: number[] = [];
