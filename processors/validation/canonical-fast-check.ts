@@ -101,7 +101,7 @@ function compiledRecordCheck(fields: ReadonlyMap<string, CompiledField>, require
       '  const child = value[key];',
       '  if (child === undefined) break;',
       field.required ? '  required++;' : '',
-      `  if (!checkValue(field${index}, child)) return false;`,
+      `  if (!(${checkExpression(field, index)})) return false;`,
       '  break;',
       '}',
     );
@@ -118,9 +118,23 @@ function compiledRecordCheck(fields: ReadonlyMap<string, CompiledField>, require
     `if (required !== ${requiredCount}) return false;`,
     isActor ? 'return checkActor(value);' : 'return true;',
   ];
-  const parameters = ['checkValue', 'checkActor', ...constants.map((_, i) => `field${i}`)];
+  const parameters = ['checkValue', 'checkActor', 'isLowercaseUuid', 'isCanonicalTimestampText', ...constants.map((_, i) => `field${i}`)];
   const factory = new Function(...parameters, `return function checkRecord(value) {\n${body.join('\n')}\n};`) as (...dependencies: unknown[]) => CompiledRecord['check'];
-  return factory(checkValue, checkActor, ...constants);
+  return factory(checkValue, checkActor, isLowercaseUuid, isCanonicalTimestampText, ...constants);
+}
+
+/** checkValue(field, child) as an expression, written out for the checks of every event (no dispatch on the kind). */
+function checkExpression(field: CompiledField, index: number): string {
+  switch (field.check) {
+    case Check.String:
+      return "typeof child === 'string'";
+    case Check.Uuid:
+      return "typeof child === 'string' && isLowercaseUuid(child)";
+    case Check.Timestamp:
+      return "typeof child === 'string' && isCanonicalTimestampText(child)";
+    default:
+      return `checkValue(field${index}, child)`;
+  }
 }
 
 /** `true` only when ajv's canonical validator surely accepts `event` (see the file comment). */
