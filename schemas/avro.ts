@@ -149,6 +149,9 @@ const UNUSUAL = Symbol('unusual');
  * keys in the same order (plain objects and arrays of strings, booleans, null and finite numbers other
  * than -0; no undefined, no hole, no `__proto__` key, no toJSON). Allocates nothing.
  */
+/** For for-in loops: V8 answers `hasOwnProperty.call(object, forInKey)` from its enum cache, Object.hasOwn it does not. */
+const hasOwnProperty = Object.prototype.hasOwnProperty;
+
 function isJsonData(value: unknown): boolean {
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
@@ -161,7 +164,7 @@ function isJsonData(value: unknown): boolean {
   if (Object.getPrototypeOf(value) !== Object.prototype) return false;
   for (const key in value) {
     // An inherited enumerable key (cloneAsJson copies own keys only) or `__proto__` (which it hands to JSON).
-    if (!Object.hasOwn(value, key) || key === '__proto__') return false;
+    if (!hasOwnProperty.call(value, key) || key === '__proto__') return false;
     const child = (value as Record<string, unknown>)[key];
     if (key === 'toJSON' && typeof child === 'function') return false;
     if (!isJsonData(child)) return false;
