@@ -164,6 +164,50 @@ describe('Pseudonymizer', () => {
     expect(calls).toEqual({ lookup: 2, resolveOrClaim: 1, putFields: 2 });
     expect(vault.stats()).toMatchObject({ misses: 10, hits: 10, fieldsWritten: 10, fieldWritesSkipped: 50 });
   });
+  it('gives every event of a batch its own subjects\' pseudonyms, whichever subjects each one has', async () => {
+    const vault = newVault();
+    const policy = definePiiPolicy();
+    const events: CanonicalEvent[] = [
+      event({ actor: { id: 'ann', type: 'user' } }),
+      event({ actor: { id: 'checkout', type: 'service' }, entity: { type: 'user', id: 'bob' } }),
+      event({ actor: { id: 'cat', type: 'user', details: { anonymous_id: 'anon-cat' } }, entity: { type: 'post', id: 'p1', details: { owner_id: 'ann' } } }),
+      event({ actor: { id: 'system', type: 'system' } }),
+      event({ actor: { id: 'bob', type: 'user' }, entity: { type: 'user', id: 'cat' } }),
+      event({ actor: { id: 'anon-cat', type: 'anonymous' } }),
+    ];
+    const results = (await new Pseudonymizer(vault, policy).pseudonymizeBatch(events)).map(unwrap);
+    const pseudonymOf = async (kind: 'user' | 'anonymous', id: string): Promise<string> => (await vault.lookup({ kind, id })) as string;
+    const [ann, bob, cat, anonCat] = await Promise.all([pseudonymOf('user', 'ann'), pseudonymOf('user', 'bob'), pseudonymOf('user', 'cat'), pseudonymOf('anonymous', 'anon-cat')]);
+    expect(new Set([ann, bob, cat, anonCat]).size).toBe(4);
+    expect(results[0]?.actor.pseudonym).toBe(ann);
+    expect(results[1]?.actor.id).toBe('checkout');
+    expect(results[1]?.entity?.id).toBe(bob);
+    expect(results[2]?.actor.pseudonym).toBe(cat);
+    expect(results[2]?.actor.details?.anonymous_pseudonym).toBe(anonCat);
+    expect(results[2]?.entity?.details?.owner_pseudonym).toBe(ann);
+    expect(results[3]?.actor.id).toBe('system');
+    expect(results[4]?.actor.pseudonym).toBe(bob);
+    expect(results[4]?.entity?.id).toBe(cat);
+    expect(results[5]?.actor.pseudonym).toBe(anonCat);
+  });
+
+  it('drops, never keeps, a reference whose value an earlier reference of an overlapping policy replaced', async () => {
+    const vault = newVault();
+    // The first reference writes its pseudonym where the second reference reads its id.
+    const policy = definePiiPolicy({
+      subjectReferences: [
+        { path: 'actor.details.first_id', kind: 'user', pseudonymPath: 'actor.details.second_id' },
+        { path: 'actor.details.second_id', kind: 'user', pseudonymPath: 'actor.details.second_pseudonym' },
+      ],
+    });
+    const input = event({ actor: { id: 'checkout', type: 'service', details: { first_id: 'user-first', second_id: 'user-second', note: 'from user-second' } } });
+    const out = unwrap(await new Pseudonymizer(vault, policy).pseudonymize(input));
+    const text = JSON.stringify(out);
+    expect(text).not.toMatch(/user-first|user-second/);
+    expect(out.actor.details?.first_id).toBeUndefined();
+    expect(out.actor.details?.second_pseudonym).toBeUndefined();
+    expect(out.actor.details?.note).toBe(`from ${(await vault.lookup({ kind: 'user', id: 'user-second' })) as string}`);
+  });
 });
 
 describe('PII policy helpers', () => {
