@@ -287,10 +287,12 @@ function writeStringTail(buffer: Buffer, at: number, text: string, from: number)
   return at;
 }
 
-/** The keys a record may hold, in canonical order, and the layout of each member that is a record too. */
+/**
+ * The keys a record may hold, in canonical order, and its writer, compiled with the layouts of the
+ * members that are records too.
+ */
 export interface RecordLayout {
   readonly names: readonly string[];
-  readonly members: readonly (RecordLayout | undefined)[];
   /** writeRecord of this layout, compiled (compiledRecordWriter). */
   readonly write: (writer: CanonicalJsonWriter, record: Record<string, unknown>) => void;
 }
@@ -298,8 +300,7 @@ export interface RecordLayout {
 /** A RecordLayout from member names in any order (sorted here as canonicalJson sorts keys). */
 export function recordLayout(members: ReadonlyMap<string, RecordLayout | undefined>): RecordLayout {
   const names = [...members.keys()].sort();
-  const layouts = names.map((name) => members.get(name));
-  return { names, members: layouts, write: compiledRecordWriter(names, layouts) };
+  return { names, write: compiledRecordWriter(names, names.map((name) => members.get(name))) };
 }
 
 /**
