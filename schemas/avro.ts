@@ -149,7 +149,10 @@ const UNUSUAL = Symbol('unusual');
  * keys in the same order (plain objects and arrays of strings, booleans, null and finite numbers other
  * than -0; no undefined, no hole, no `__proto__` key, no toJSON). Allocates nothing.
  */
-/** For for-in loops: V8 answers `hasOwnProperty.call(object, forInKey)` from its enum cache, Object.hasOwn it does not. */
+/**
+ * For for-in loops: V8 answers `hasOwnProperty.call(object, forInKey)` from its enum cache, Object.hasOwn
+ * it does not. Module-local on purpose: an imported binding of it loses that fast path (measured: 60 against 9 ns an object).
+ */
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 function isJsonData(value: unknown): boolean {
