@@ -90,7 +90,7 @@ const SERVICES = ['checkout', 'search', 'billing', 'accounts'];
 
 /** A UUID (v4 layout) derived from a seed string, so generated ids are stable across runs. */
 function stableUuid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
+  const hex = stableHex(seed, 32);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
