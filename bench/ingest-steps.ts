@@ -42,7 +42,7 @@ const cpuMicros = (): number => {
 };
 
 /** The generator's mix as the raw topic holds it, dated before now (one workload: its users recur). */
-export function mixValues(count: number): string[] {
+function mixValues(count: number): string[] {
   const workload = generateWorkload({ events: count, seed: 9_100, startMs: Date.now() - 3_600_000 - count * 250 });
   return workload.events.map((event) => event.value);
 }
